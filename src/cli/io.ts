@@ -1,0 +1,66 @@
+/** Node-only CLI plumbing: argument parsing, file reading, exit-code mapping and check reports. */
+import { readFileSync } from 'node:fs';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { MalformedInputError, PolicyError, VerificationError } from '../errors.js';
+
+/** Bad usage (unknown flag, missing argument): exit 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** Parses argv strictly; unknown flags are a UsageError. */
+export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, usage: string) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}\nusage: ${usage}`);
+  }
+}
+
+/** Reads a file given on the command line (`-` is stdin); unreadable files are MalformedInputError (exit 2). */
+export function readInput(path: string, what: string): Uint8Array {
+  try {
+    const b = readFileSync(path === '-' ? 0 : path);
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  } catch (e) {
+    throw new MalformedInputError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
+      path: what,
+    });
+  }
+}
+
+/** Exit code for an error, as the CLI contract says: 1 verification/policy, 2 malformed input or usage. */
+export function exitCodeFor(e: unknown): number {
+  if (e instanceof VerificationError || e instanceof PolicyError) return 1;
+  return 2;
+}
+
+/** One line per check in a report. */
+export interface Check {
+  id: string;
+  ok: boolean;
+  detail: string;
+}
+
+const useColor = (): boolean => process.stdout.isTTY === true && !process.env.NO_COLOR;
+
+/** Prints checks as ✓/✗ lines with their reasons. */
+export function printChecks(checks: Check[], out: (s: string) => void = (s) => process.stdout.write(s + '\n')): void {
+  const c = useColor();
+  for (const ch of checks) {
+    const mark = ch.ok ? (c ? '\x1b[32m✓\x1b[0m' : '✓') : c ? '\x1b[31m✗\x1b[0m' : '✗';
+    out(`${mark} ${ch.id.padEnd(22)} ${ch.detail}`);
+  }
+}
+
+/** Prints one JSON document on stdout. */
+export function printJson(v: unknown): void {
+  process.stdout.write(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x), 2) + '\n');
+}
+
+/** Describes an error for stderr. */
+export function describeError(e: unknown): string {
+  if (e instanceof VerificationError || e instanceof PolicyError) return `${e.code}: ${e.message}`;
+  if (e instanceof Error) return e.message;
+  return String(e);
+}

@@ -1,0 +1,47 @@
+/** `aicert` command dispatcher. Each subcommand lives in its own module and returns an exit code. */
+import { describeError, exitCodeFor, UsageError } from './io.js';
+
+type Command = (argv: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, () => Promise<{ run: Command }>> = {
+  quote: () => import('./cmd-quote.js'),
+  eventlog: () => import('./cmd-eventlog.js'),
+  predict: () => import('./cmd-predict.js'),
+};
+
+const HELP = `aicert — verify AI model provenance (TPM quotes, event logs, AIBOMs)
+
+usage: aicert <command> [options]
+
+commands:
+  quote      verify a TPM 2.0 quote (drop-in for tpm2_checkquote)
+  eventlog   parse and replay an event log
+  predict    compute golden PCR values from a UKI
+
+Run 'aicert <command> --help' for a command's options.`;
+
+/** Runs a subcommand and maps errors to the contract's exit codes. */
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h') {
+    process.stdout.write(HELP + '\n');
+    return cmd ? 0 : 2;
+  }
+  if (cmd === '--version') {
+    process.stdout.write('aicert 0.1.0\n');
+    return 0;
+  }
+  const load = COMMANDS[cmd];
+  if (!load) {
+    process.stderr.write(`aicert: unknown command '${cmd}'\n\n${HELP}\n`);
+    return 2;
+  }
+  try {
+    const mod = await load();
+    return await mod.run(rest);
+  } catch (e) {
+    process.stderr.write(`aicert ${cmd}: ${describeError(e)}\n`);
+    if (!(e instanceof UsageError) && exitCodeFor(e) === 2 && process.env.AICERT_DEBUG) console.error(e);
+    return exitCodeFor(e);
+  }
+}
