@@ -38,7 +38,8 @@ export function exitCodeFor(e: unknown): number {
 /** One line per check in a report. */
 export interface Check {
   id: string;
-  ok: boolean;
+  /** null: the check could not run (its input was not given). */
+  ok: boolean | null;
   detail: string;
 }
 
@@ -48,8 +49,8 @@ const useColor = (): boolean => process.stdout.isTTY === true && !process.env.NO
 export function printChecks(checks: Check[], out: (s: string) => void = (s) => process.stdout.write(s + '\n')): void {
   const c = useColor();
   for (const ch of checks) {
-    const mark = ch.ok ? (c ? '\x1b[32m✓\x1b[0m' : '✓') : c ? '\x1b[31m✗\x1b[0m' : '✗';
-    out(`${mark} ${ch.id.padEnd(22)} ${ch.detail}`);
+    const mark = ch.ok === null ? '–' : ch.ok ? (c ? '\x1b[32m✓\x1b[0m' : '✓') : c ? '\x1b[31m✗\x1b[0m' : '✗';
+    out(`${mark} ${ch.id.padEnd(22)} ${ch.ok === null ? 'not checked: ' : ''}${ch.detail}`);
   }
 }
 

@@ -10,7 +10,7 @@ export function toHex(b: Uint8Array): string {
 }
 
 /** Parses hex (optional 0x prefix, even length); returns undefined when it is not hex. */
-export function tryFromHex(s: string): Uint8Array | undefined {
+export function tryFromHex(s: string): Uint8Array<ArrayBuffer> | undefined {
   let h = s.trim();
   if (h.startsWith('0x') || h.startsWith('0X')) h = h.slice(2);
   if (h.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(h)) return undefined;
@@ -20,14 +20,14 @@ export function tryFromHex(s: string): Uint8Array | undefined {
 }
 
 /** Parses hex or throws TypeError. */
-export function fromHex(s: string): Uint8Array {
+export function fromHex(s: string): Uint8Array<ArrayBuffer> {
   const b = tryFromHex(s);
   if (!b) throw new TypeError(`not a hex string: ${s.slice(0, 40)}`);
   return b;
 }
 
 /** Concatenates byte arrays. */
-export function concat(...parts: Uint8Array[]): Uint8Array {
+export function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
   let n = 0;
   for (const p of parts) n += p.length;
   const out = new Uint8Array(n);
@@ -56,7 +56,7 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 
 const enc = new TextEncoder();
 /** UTF-8 encoding of a string. */
-export function utf8(s: string): Uint8Array {
+export function utf8(s: string): Uint8Array<ArrayBuffer> {
   return enc.encode(s);
 }
 
@@ -77,7 +77,7 @@ export function toBase64(b: Uint8Array): string {
 }
 
 /** Strict base64 / base64url decoding; returns undefined when the text is not base64. */
-export function tryFromBase64(s: string): Uint8Array | undefined {
+export function tryFromBase64(s: string): Uint8Array<ArrayBuffer> | undefined {
   let t = s.replace(/\s+/g, '').replace(/-/g, '+').replace(/_/g, '/');
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(t)) return undefined;
   if (t.length % 4 === 1) return undefined;

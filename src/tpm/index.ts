@@ -1,0 +1,24 @@
+/** aicert/tpm: TPM 2.0 structures and quote verification. Runs in Node and browsers. */
+export { Reader } from './reader.js';
+export { TPM_GENERATED, TPM_ST, TPMA_OBJECT, ECC_CURVES } from './constants.js';
+export { parseAttest, formatFirmwareVersion } from './attest.js';
+export type { Attest, Attested, ClockInfo, QuoteInfo, CertifyInfo, CreationInfo } from './attest.js';
+export { parseSignature, readSignature } from './signature.js';
+export type { Signature } from './signature.js';
+export { parseTpmtPublic, parseTpm2bPublic, readPublic } from './public.js';
+export type { TpmPublic, ObjectAttributes, PublicParams, Scheme } from './public.js';
+export { readPcrSelection, formatSelection, bitmapToPcrs } from './pcr-selection.js';
+export type { PcrBankSelection } from './pcr-selection.js';
+export {
+  parseTpm2ToolsPcrFile,
+  isTpm2ToolsPcrFile,
+  splitConcatenatedPcrs,
+  pcrValuesFromJson,
+  pcrValuesToJson,
+} from './pcr-values.js';
+export type { PcrValues } from './pcr-values.js';
+export { loadAkPublic, sameKey, describeKey, materialFromSpki, certificatePublicKey } from './keys.js';
+export type { AkKey, KeyMaterial } from './keys.js';
+export { verifyQuote, computePcrDigest, normalisePcrs } from './quote.js';
+export type { VerifyQuoteInput, VerifyQuoteOptions, QuoteVerification, Check } from './quote.js';
+export { TPM_ALG, hash, extend, hashName, hashAlgByName, digestSize } from '../util/hash.js';

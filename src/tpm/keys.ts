@@ -1,0 +1,171 @@
+/**
+ * Attestation-key input in every form `aicert quote --ak` accepts: TPMT_PUBLIC, TPM2B_PUBLIC, DER or PEM
+ * SubjectPublicKeyInfo (RFC 5280 §4.1.2.7), or an X.509 certificate. Normalised to raw key material.
+ */
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { MalformedInputError } from '../errors.js';
+import { bytesEqual, tryFromBase64, tryUtf8Decode } from '../util/bytes.js';
+import { ECC_CURVES } from './constants.js';
+import { parseTpm2bPublic, parseTpmtPublic, type TpmPublic } from './public.js';
+
+/** Raw public key material; RSA integers and EC coordinates without leading zero padding beyond field size. */
+export type KeyMaterial =
+  | { kty: 'RSA'; n: Uint8Array; e: Uint8Array }
+  | { kty: 'EC'; crv: 'P-256' | 'P-384' | 'P-521'; x: Uint8Array; y: Uint8Array };
+
+export interface AkKey {
+  material: KeyMaterial;
+  source: 'tpmt-public' | 'tpm2b-public' | 'spki' | 'certificate';
+  /** Present when the key came as a TPM public area: carries attributes and the bound scheme. */
+  tpmPublic?: TpmPublic;
+  /** DER certificate when the key came from one. */
+  certificate?: Uint8Array;
+}
+
+const OID_RSA = '1.2.840.113549.1.1.1';
+const OID_EC = '1.2.840.10045.2.1';
+const CURVE_OIDS: Record<string, 'P-256' | 'P-384' | 'P-521'> = {
+  '1.2.840.10045.3.1.7': 'P-256',
+  '1.3.132.0.34': 'P-384',
+  '1.3.132.0.35': 'P-521',
+};
+const CURVE_SIZE = { 'P-256': 32, 'P-384': 48, 'P-521': 66 } as const;
+
+/** Strips leading zero bytes (keeps at least one byte). */
+function stripZeros(b: Uint8Array): Uint8Array {
+  let i = 0;
+  while (i < b.length - 1 && b[i] === 0) i++;
+  return b.subarray(i);
+}
+
+/** Left-pads to a fixed size; undefined when the value does not fit. */
+export function leftPad(b: Uint8Array, size: number): Uint8Array | undefined {
+  const s = stripZeros(b);
+  if (s.length > size) return undefined;
+  const out = new Uint8Array(size);
+  out.set(s, size - s.length);
+  return out;
+}
+
+/** Key material of a TPM public area (RSA or ECC on a WebCrypto curve). */
+export function materialFromTpmPublic(p: TpmPublic): KeyMaterial {
+  if (p.params.type === 'rsa') {
+    const e = p.params.exponent;
+    const eb = stripZeros(new Uint8Array([e >>> 24, (e >>> 16) & 0xff, (e >>> 8) & 0xff, e & 0xff]));
+    return { kty: 'RSA', n: stripZeros(p.params.modulus), e: eb };
+  }
+  if (p.params.type === 'ecc') {
+    const crv = ECC_CURVES[p.params.curveId]?.jwk;
+    if (!crv) throw new MalformedInputError(`ECC curve ${p.params.curve} is not supported for signatures`, { path: 'ak.curve' });
+    const x = leftPad(p.params.x, CURVE_SIZE[crv]);
+    const y = leftPad(p.params.y, CURVE_SIZE[crv]);
+    if (!x || !y) throw new MalformedInputError('ECC point coordinates are longer than the curve size', { path: 'ak.unique' });
+    return { kty: 'EC', crv, x, y };
+  }
+  throw new MalformedInputError(`public area of type ${p.params.type} is not a signing key type`, { path: 'ak.type' });
+}
+
+/** Key material from DER SubjectPublicKeyInfo. */
+export function materialFromSpki(der: Uint8Array): KeyMaterial {
+  let spki: pkijs.PublicKeyInfo;
+  try {
+    const asn = asn1js.fromBER(der);
+    if (asn.offset === -1 || asn.offset !== der.length) throw new Error(asn.result.error || 'trailing bytes');
+    spki = new pkijs.PublicKeyInfo({ schema: asn.result });
+  } catch (e) {
+    throw new MalformedInputError(`not a SubjectPublicKeyInfo: ${(e as Error).message}`, { path: 'ak' });
+  }
+  return materialFromPkijs(spki);
+}
+
+function materialFromPkijs(spki: pkijs.PublicKeyInfo): KeyMaterial {
+  const oid = spki.algorithm.algorithmId;
+  if (oid === OID_RSA) {
+    try {
+      const inner = asn1js.fromBER(spki.subjectPublicKey.valueBlock.valueHexView);
+      const rsa = new pkijs.RSAPublicKey({ schema: inner.result });
+      return { kty: 'RSA', n: stripZeros(rsa.modulus.valueBlock.valueHexView.slice()), e: stripZeros(rsa.publicExponent.valueBlock.valueHexView.slice()) };
+    } catch (e) {
+      throw new MalformedInputError(`bad RSA public key: ${(e as Error).message}`, { path: 'ak.subjectPublicKey' });
+    }
+  }
+  if (oid === OID_EC) {
+    const params = spki.algorithm.algorithmParams as asn1js.ObjectIdentifier | undefined;
+    const crv = params instanceof asn1js.ObjectIdentifier ? CURVE_OIDS[params.valueBlock.toString()] : undefined;
+    if (!crv) throw new MalformedInputError('unsupported EC curve', { path: 'ak.algorithm.parameters' });
+    const pt = spki.subjectPublicKey.valueBlock.valueHexView;
+    const n = CURVE_SIZE[crv];
+    if (pt.length !== 1 + 2 * n || pt[0] !== 4) throw new MalformedInputError('EC point must be uncompressed', { path: 'ak.subjectPublicKey' });
+    return { kty: 'EC', crv, x: pt.slice(1, 1 + n), y: pt.slice(1 + n) };
+  }
+  throw new MalformedInputError(`unsupported key algorithm ${oid}`, { path: 'ak.algorithm' });
+}
+
+/** Extracts the SubjectPublicKeyInfo from a DER certificate. */
+export function certificatePublicKey(der: Uint8Array): KeyMaterial {
+  let cert: pkijs.Certificate;
+  try {
+    cert = pkijs.Certificate.fromBER(Uint8Array.from(der));
+  } catch (e) {
+    throw new MalformedInputError(`not an X.509 certificate: ${(e as Error).message}`, { path: 'ak' });
+  }
+  return materialFromPkijs(cert.subjectPublicKeyInfo);
+}
+
+/** Decodes the first PEM block of a text; returns its label and DER. */
+function pemDecode(text: string): { label: string; der: Uint8Array } | undefined {
+  const m = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/.exec(text);
+  if (!m) return undefined;
+  const der = tryFromBase64(m[2]!);
+  return der ? { label: m[1]!, der } : undefined;
+}
+
+/** Loads an AK public key from any supported encoding, detected from its bytes. */
+export function loadAkPublic(input: Uint8Array | string | TpmPublic): AkKey {
+  if (typeof input === 'object' && !(input instanceof Uint8Array) && 'params' in input) {
+    return { material: materialFromTpmPublic(input), source: 'tpmt-public', tpmPublic: input };
+  }
+  if (typeof input !== 'string' && !(input instanceof Uint8Array)) throw new TypeError('akPublic must be bytes, a PEM string or a parsed TPM public area');
+  const text = typeof input === 'string' ? input : input.length < 64 * 1024 ? tryUtf8Decode(input) : undefined;
+  if (text?.includes('-----BEGIN')) {
+    const pem = pemDecode(text);
+    if (!pem) throw new MalformedInputError('malformed PEM', { path: 'ak' });
+    if (pem.label === 'CERTIFICATE') return { material: certificatePublicKey(pem.der), source: 'certificate', certificate: pem.der };
+    if (pem.label === 'PUBLIC KEY') return { material: materialFromSpki(pem.der), source: 'spki' };
+    throw new MalformedInputError(`unsupported PEM block ${pem.label}`, { path: 'ak' });
+  }
+  if (typeof input === 'string') throw new MalformedInputError('string akPublic must be PEM', { path: 'ak' });
+  if (input.length === 0) throw new MalformedInputError('empty AK public key', { path: 'ak', offset: 0 });
+  // DER: an ASN.1 SEQUENCE cannot be a TPM2B_PUBLIC (size ≥ 0x3000) or a TPMT_PUBLIC (no type 0x30xx).
+  if (input[0] === 0x30) {
+    const asn = asn1js.fromBER(input);
+    if (asn.offset !== -1 && asn.result instanceof asn1js.Sequence && asn.result.valueBlock.value[0] instanceof asn1js.Sequence) {
+      const first = asn.result.valueBlock.value[0] as asn1js.Sequence;
+      // A certificate's first element is TBSCertificate (a SEQUENCE of SEQUENCE/INTEGER...); SPKI's is AlgorithmIdentifier (OID first).
+      if (first.valueBlock.value[0] instanceof asn1js.ObjectIdentifier) return { material: materialFromSpki(input), source: 'spki' };
+      return { material: certificatePublicKey(input), source: 'certificate', certificate: input };
+    }
+    throw new MalformedInputError('DER input is neither a SubjectPublicKeyInfo nor a certificate', { path: 'ak', offset: 0 });
+  }
+  // TPM2B_PUBLIC when its size prefix covers exactly the rest, else TPMT_PUBLIC.
+  if (input.length >= 2 && ((input[0]! << 8) | input[1]!) === input.length - 2) {
+    const p = parseTpm2bPublic(input);
+    return { material: materialFromTpmPublic(p), source: 'tpm2b-public', tpmPublic: p };
+  }
+  const p = parseTpmtPublic(input);
+  return { material: materialFromTpmPublic(p), source: 'tpmt-public', tpmPublic: p };
+}
+
+/** True when two keys are the same public key. */
+export function sameKey(a: KeyMaterial, b: KeyMaterial): boolean {
+  if (a.kty === 'RSA' && b.kty === 'RSA') return bytesEqual(stripZeros(a.n), stripZeros(b.n)) && bytesEqual(stripZeros(a.e), stripZeros(b.e));
+  if (a.kty === 'EC' && b.kty === 'EC') return a.crv === b.crv && bytesEqual(a.x, b.x) && bytesEqual(a.y, b.y);
+  return false;
+}
+
+/** Short description, e.g. `RSA-2048` or `ECDSA P-256`. */
+export function describeKey(k: KeyMaterial): string {
+  return k.kty === 'RSA' ? `RSA-${stripZeros(k.n).length * 8}` : `EC ${k.crv}`;
+}
+
