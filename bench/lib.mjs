@@ -1,0 +1,26 @@
+// Tiny benchmark helpers: median timings over repeated runs, printed as ratios against a baseline.
+import { performance } from 'node:perf_hooks';
+
+/** Median of per-iteration times (ms) of an async or sync function, after warm-up. */
+export async function timeIt(fn, { iterations = 200, warmup = 20 } = {}) {
+  for (let i = 0; i < warmup; i++) await fn();
+  const t = [];
+  for (let i = 0; i < iterations; i++) {
+    const s = performance.now();
+    await fn();
+    t.push(performance.now() - s);
+  }
+  t.sort((a, b) => a - b);
+  return { median: t[Math.floor(t.length / 2)], min: t[0], max: t[t.length - 1] };
+}
+
+/** Formats a duration in ms with a sensible unit. */
+export function fmt(ms) {
+  return ms < 1 ? `${(ms * 1000).toFixed(1)} µs` : `${ms.toFixed(2)} ms`;
+}
+
+/** Prints one result line with its ratio to the baseline. */
+export function line(label, r, baseline) {
+  const ratio = baseline ? `  ${(baseline.median / r.median).toFixed(1)}× faster than baseline` : '  (baseline)';
+  console.log(`  ${label.padEnd(52)} ${fmt(r.median).padStart(10)}  [${fmt(r.min)} – ${fmt(r.max)}]${ratio}`);
+}

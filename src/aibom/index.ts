@@ -1,0 +1,2 @@
+/** aicert/aibom: AIBOM documents and verifyAibom. The document formats are specified in spec/ (work in progress). */
+export {};
