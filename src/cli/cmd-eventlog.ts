@@ -1,0 +1,144 @@
+/**
+ * `aicert eventlog FILE [--json] [--pcrs FILE]`: parses and replays an event log (format auto-detected), prints the
+ * events and the replayed PCRs, and with --pcrs compares against expected values (exit 1 naming each mismatch).
+ * Contract: ../shared/reference/cli-contract.md (aicert eventlog).
+ */
+import { MalformedInputError } from '../errors.js';
+import { parseEventLog } from '../eventlog/detect.js';
+import { initialPcrValue, replay } from '../eventlog/replay.js';
+import type { EventLog, LogEvent, PcrBanks } from '../eventlog/types.js';
+import { toHex, tryFromHex, tryUtf8Decode } from '../util/bytes.js';
+import { digestSize, hashAlgByName, hashName } from '../util/hash.js';
+import { parse, printJson, readInput, UsageError } from './io.js';
+
+const USAGE = 'aicert eventlog FILE [--json] [--pcrs FILE]';
+const out = (s: string) => process.stdout.write(s + '\n');
+const err = (s: string) => process.stderr.write(s + '\n');
+
+/** Expected values from --pcrs: bank alg -> pcr -> bytes. Accepts the contract form, or it wrapped in "pcrs"/"banks". */
+export function parsePcrsFile(bytes: Uint8Array): PcrBanks {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(tryUtf8Decode(bytes) ?? '');
+  } catch {
+    throw new MalformedInputError('--pcrs: not JSON', { path: 'pcrs' });
+  }
+  const obj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (obj(doc) && (obj(doc.pcrs) || obj(doc.banks))) doc = obj(doc.pcrs) ? doc.pcrs : doc.banks;
+  if (!obj(doc)) throw new MalformedInputError('--pcrs: expected {"<bank>": {"<pcr>": "<hex>"}}', { path: 'pcrs' });
+  const res: PcrBanks = new Map();
+  for (const [bank, pcrs] of Object.entries(doc)) {
+    const alg = hashAlgByName(bank);
+    if (alg === undefined || !obj(pcrs)) throw new MalformedInputError(`--pcrs: unknown bank ${bank}`, { path: `pcrs.${bank}` });
+    const m = new Map<number, Uint8Array>();
+    for (const [p, hex] of Object.entries(pcrs)) {
+      const n = Number(p);
+      const v = typeof hex === 'string' ? tryFromHex(hex) : undefined;
+      if (!/^\d+$/.test(p) || n > 23) throw new MalformedInputError(`--pcrs: invalid PCR index ${p}`, { path: `pcrs.${bank}.${p}` });
+      if (!v || v.length !== digestSize(alg)) throw new MalformedInputError(`--pcrs: ${bank} PCR ${p} is not a ${digestSize(alg)}-byte hex value`, { path: `pcrs.${bank}.${p}` });
+      m.set(n, v);
+    }
+    res.set(alg, m);
+  }
+  return res;
+}
+
+/** One line per mismatching (bank, PCR), comparing the replay (or the start value of a PCR without events). */
+export function comparePcrs(log: EventLog, rep: PcrBanks, expected: PcrBanks): string[] {
+  const bad: string[] = [];
+  for (const [alg, pcrs] of expected) {
+    for (const [p, want] of pcrs) {
+      if (!log.banks.includes(alg)) {
+        bad.push(`PCR ${p} (${hashName(alg)}): the log has no ${hashName(alg)} bank`);
+        continue;
+      }
+      const got = rep.get(alg)?.get(p) ?? initialPcrValue(log, alg, p);
+      if (toHex(got) !== toHex(want)) bad.push(`PCR ${p} (${hashName(alg)}): replayed ${toHex(got)}, expected ${toHex(want)}`);
+    }
+  }
+  return bad;
+}
+
+/** The contract's `pcrs` object: bank name -> PCR -> lowercase hex, PCRs ascending. */
+function pcrsJson(rep: PcrBanks): Record<string, Record<string, string>> {
+  const o: Record<string, Record<string, string>> = {};
+  for (const [alg, pcrs] of rep) {
+    o[hashName(alg)] = Object.fromEntries([...pcrs].sort((a, b) => a[0] - b[0]).map(([p, v]) => [String(p), toHex(v)]));
+  }
+  return o;
+}
+
+/** An event as JSON: digests keyed by bank name, raw data in hex, decoded data as decoded. */
+function eventJson(e: LogEvent): Record<string, unknown> {
+  return {
+    index: e.index,
+    pcr: e.pcr,
+    type: e.type,
+    typeName: e.typeName,
+    digests: Object.fromEntries(e.digests.map((d) => [hashName(d.alg), toHex(d.digest)])),
+    data: toHex(e.data),
+    ...(e.decoded !== undefined ? { decoded: e.decoded } : {}),
+    ...(e.noExtend ? { noExtend: true } : {}),
+    offset: e.offset,
+  };
+}
+
+/** A one-line summary of an event's decoded data for the human table. */
+function summary(e: LogEvent): string {
+  const d = e.decoded as Record<string, unknown> | undefined;
+  const cut = (s: string) => (s.length > 100 ? s.slice(0, 97) + '...' : s);
+  if (d && typeof d === 'object') {
+    if (typeof d.error === 'string') return `(decode error: ${d.error}) ${cut(toHex(e.data))}`;
+    if (typeof d.string === 'string') return JSON.stringify(cut(d.string));
+    if (d.kind === 'SpecID') return `Spec ID Event03: ${(d.algorithms as { name: string }[]).map((a) => a.name).join(', ')}`;
+    if (d.kind === 'StartupLocality') return `StartupLocality ${d.locality}`;
+    if (typeof d.devicePath === 'string') return cut(d.devicePath);
+    if (typeof d.name === 'string') return cut(`${d.name} (${d.variableGuid}) ${d.dataLength} bytes`);
+    if (typeof d.version === 'string') return JSON.stringify(d.version);
+    if (typeof d.isError === 'boolean') return `separator ${d.value}${d.isError ? ' (error)' : ''}`;
+    return cut(JSON.stringify(d));
+  }
+  return e.data.length ? cut(toHex(e.data)) : '';
+}
+
+/** Prints the human table: index, PCR, type, digests and decoded data, then the replayed PCRs. */
+function printHuman(log: EventLog, rep: PcrBanks): void {
+  out(`format: ${log.format}   banks: ${log.banks.map(hashName).join(', ')}   events: ${log.events.length}`);
+  for (const w of log.warnings) out(`warning: ${w}`);
+  out('');
+  out(`${'#'.padStart(5)}  ${'PCR'.padStart(3)}  ${'TYPE'.padEnd(34)} DATA`);
+  for (const e of log.events) {
+    const pcr = e.pcr > 23 ? '0x' + e.pcr.toString(16) : String(e.pcr);
+    out(`${String(e.index).padStart(5)}  ${pcr.padStart(3)}  ${e.typeName.padEnd(34)} ${summary(e)}${e.noExtend ? '  [not extended]' : ''}`);
+    for (const d of e.digests) out(`${''.padStart(12)}${hashName(d.alg).padEnd(8)} ${toHex(d.digest)}`);
+  }
+  out('');
+  out('replayed PCRs:');
+  for (const [alg, pcrs] of rep) {
+    out(`  ${hashName(alg)}:`);
+    for (const [p, v] of [...pcrs].sort((a, b) => a[0] - b[0])) out(`    ${String(p).padStart(2)}: ${toHex(v)}`);
+  }
+}
+
+/** Runs the command; returns the exit code (errors propagate to main.ts, which maps them). */
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { json: { type: 'boolean' }, pcrs: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, USAGE);
+  if (values.help) {
+    out(`usage: ${USAGE}`);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError(`expected one event-log FILE\nusage: ${USAGE}`);
+  const log = parseEventLog(readInput(positionals[0]!, 'event log'));
+  const rep = replay(log);
+  const expected = values.pcrs !== undefined ? parsePcrsFile(readInput(values.pcrs, 'PCR file')) : undefined;
+  const bad = expected ? comparePcrs(log, rep, expected) : [];
+  if (values.json) {
+    printJson({ format: log.format, pcrs: pcrsJson(rep), events: log.events.map(eventJson) });
+    for (const w of log.warnings) err(`warning: ${w}`);
+  } else printHuman(log, rep);
+  // Name each mismatching PCR (stderr with --json so stdout stays one JSON document).
+  const say = values.json ? err : out;
+  for (const b of bad) say(`MISMATCH ${b}`);
+  if (expected && bad.length === 0) say(`all ${[...expected.values()].reduce((n, m) => n + m.size, 0)} expected PCR values match`);
+  return bad.length ? 1 : 0;
+}
