@@ -2,6 +2,12 @@
 // Thin entry point over src/cli/main.ts.
 import { main } from '../src/cli/main.js';
 
+// A closed pipe (`aicert eventlog x | head`) ends the process quietly.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
