@@ -22,3 +22,8 @@ export type { AkKey, KeyMaterial } from './keys.js';
 export { verifyQuote, computePcrDigest, normalisePcrs } from './quote.js';
 export type { VerifyQuoteInput, VerifyQuoteOptions, QuoteVerification, Check } from './quote.js';
 export { TPM_ALG, hash, extend, hashName, hashAlgByName, digestSize } from '../util/hash.js';
+export { verifyAkChain, parseCertificates, verifyCaCertificate, EKU_TCG_AIK_CERTIFICATE, EKU_TCG_EK_CERTIFICATE } from './akcert.js';
+export type { CertInput, AkChainOptions, AkChainResult, CertSummary } from './akcert.js';
+export { AZURE_VTPM_ROOTS, AZURE_VTPM_INTERMEDIATES } from './trust-azure.js';
+export { verifyAkQuote } from './ak-quote.js';
+export type { VerifyAkQuoteInput, AkQuoteVerification } from './ak-quote.js';
