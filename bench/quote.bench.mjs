@@ -27,10 +27,9 @@ for (const ak of ['ak-rsa', 'ak-ecc']) {
     line('spawn tpm2_checkquote (baseline)', base);
   } else console.log('  tpm2_checkquote not installed: no baseline');
   line('verifyQuote in-process (warm)', await timeIt(() => verifyQuote(input), { iterations: 2000, warmup: 100 }), base);
-  const certs = manifest.chainFiles?.[ak];
-  if (certs) {
-    const akCertificates = certs.chain.map((f) => readFileSync(join(root, 'testvectors/quote', f)));
-    const trustAnchors = [readFileSync(join(root, 'testvectors/quote', certs.root), 'utf8')];
+  if (existsSync(join(dir, 'ak.crt.der'))) {
+    const akCertificates = [rd('ak.crt.der'), readFileSync(join(dir, 'chain.pem'), 'utf8')];
+    const trustAnchors = manifest.trust_anchors.map((f) => readFileSync(join(root, 'testvectors/quote', f), 'utf8'));
     const at = new Date(manifest.generated_at);
     line('verifyAkQuote: chain + quote + key binding (warm)', await timeIt(() => verifyAkQuote({ ...input, akCertificates }, { trustAnchors, at }), { iterations: 1000, warmup: 50 }), base);
   }
