@@ -16,3 +16,6 @@ export { parseCelCbor } from './cel-cbor.js';
 export { parseImaLog, type ImaOptions } from './ima.js';
 export { parseAicertJson, type AicertJsonOptions } from './aicert-json.js';
 export { parseEventLog, type ParseEventLogOptions, type DetectorName, type UnrecognisedLogError } from './detect.js';
+// Golden values from a UKI image (PE/COFF Authenticode, systemd-stub and kernel-stub measurements).
+export { parsePe, authenticodeHash, hashedSections, findSection, sectionData, type PeImage } from './pe.js';
+export { predictPcrs, utf16leZ, STUB_252_SECTIONS, UKI_SPEC_SECTIONS, type PcrPrediction } from './predict.js';
