@@ -7,6 +7,10 @@ const COMMANDS: Record<string, () => Promise<{ run: Command }>> = {
   quote: () => import('./cmd-quote.js'),
   eventlog: () => import('./cmd-eventlog.js'),
   predict: () => import('./cmd-predict.js'),
+  hash: () => import('./cmd-hash.js'),
+  verify: () => import('./cmd-verify.js'),
+  policy: () => import('./cmd-policy.js'),
+  export: () => import('./cmd-export.js'),
 };
 
 const HELP = `aicert — verify AI model provenance (TPM quotes, event logs, AIBOMs)
@@ -17,6 +21,10 @@ commands:
   quote      verify a TPM 2.0 quote (drop-in for tpm2_checkquote)
   eventlog   parse and replay an event log
   predict    compute golden PCR values from a UKI
+  hash       sha256sum-style digests of model files and directories (--sharded, --json)
+  verify     verify an AIBOM or original attestation.json (same as aicert-verify)
+  policy     write a policy from a known-good event log (policy from-log LOG > policy.json)
+  export     write the in-toto statement or a CycloneDX 1.6 ML-BOM of an AIBOM
 
 Run 'aicert <command> --help' for a command's options.`;
 

@@ -1,0 +1,56 @@
+/** The pipeline's shared state: the report being written and what earlier steps established. */
+import type { AkChainResult } from '../tpm/akcert.js';
+import type { QuoteVerification } from '../tpm/quote.js';
+import type { PcrValues } from '../tpm/pcr-values.js';
+import type { EventLog } from '../eventlog/types.js';
+import type { LogVerification } from '../eventlog/verify.js';
+import type { AppFacts } from './events.js';
+import type { Policy } from './policy.js';
+import type { Check, Claims, Evidence, VerifyAibomOptions } from './types.js';
+
+/**
+ * Why a check could not run. `info`: optional input not given (freshness nonce, artifacts) — never blocks.
+ * `platform`: no golden values/containers — blocks unless allowUncheckedPlatform. `simulation`: no TPM evidence —
+ * blocks unless allowSimulation. `required`: always blocks.
+ */
+export type SkipKind = 'info' | 'platform' | 'simulation' | 'required';
+
+export class Report {
+  readonly checks: Check[] = [];
+  readonly blocking: string[] = [];
+  constructor(private readonly opts: VerifyAibomOptions) {}
+  pass(id: string, detail: string): void {
+    this.checks.push({ id, ok: true, detail });
+  }
+  skip(id: string, detail: string, kind: SkipKind): void {
+    this.checks.push({ id, ok: null, detail });
+    const waived = kind === 'info' || (kind === 'platform' && this.opts.allowUncheckedPlatform === true) || (kind === 'simulation' && this.opts.allowSimulation === true);
+    if (!waived) this.blocking.push(id);
+  }
+  /** Records a failed check and throws the error, which stops the pipeline. */
+  fail(id: string, err: Error): never {
+    this.checks.push({ id, ok: false, detail: err.message });
+    throw err;
+  }
+}
+
+/** What the steps share. Fields are set by the step that establishes them. */
+export interface Ctx {
+  opts: VerifyAibomOptions;
+  rep: Report;
+  warnings: string[];
+  claims: Claims;
+  policy: Policy;
+  /** Set by parse. */
+  ev?: Evidence;
+  facts?: AppFacts;
+  /** Set by the chain and quote steps. */
+  chain?: AkChainResult;
+  quote?: QuoteVerification;
+  /** Quoted PCR values, set only after the signature and PCR digest verified. */
+  quoted?: PcrValues;
+  /** Set by the boot-log step when a boot log replayed to the quote. */
+  boot?: { log: EventLog; verified: LogVerification };
+  /** Expected nonce from the options. */
+  nonce?: Uint8Array;
+}

@@ -1,0 +1,125 @@
+/**
+ * AIBOM v1 documents (spec/aibom-v1.md): `{"_type": "https://aicert.dev/aibom/v1", "statement": <exact in-toto
+ * Statement bytes>, "evidence": {...}}` in JSON (bytes as canonical base64) or CBOR (bytes as byte strings).
+ * Unknown fields are ignored (in-toto rule); unknown major versions are refused.
+ */
+import { MalformedInputError } from '../errors.js';
+import { pcrValuesFromJson } from '../tpm/pcr-values.js';
+import { encodeCbor } from './cbor.js';
+import { arr, bytesField, canonicalBase64, isObj, lowerHex, obj, optStr, parseStrictJson, str, type Obj } from './json.js';
+import type { Evidence } from './types.js';
+import { toBase64 } from '../util/bytes.js';
+
+export const AIBOM_V1_TYPE = 'https://aicert.dev/aibom/v1';
+export const INTOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
+export const SLSA_PROVENANCE_V1 = 'https://slsa.dev/provenance/v1';
+const TYPE_RE = /^https:\/\/aicert\.dev\/aibom\/v(\d+)(?:\.(\d+))?$/;
+
+/** True when a parsed document claims to be an AIBOM (any version). */
+export function isAibomDocument(v: unknown): v is Obj {
+  return isObj(v) && typeof v._type === 'string' && v._type.startsWith('https://aicert.dev/aibom/');
+}
+
+/** Refuses every major version but 1. */
+function checkVersion(t: string): void {
+  const m = TYPE_RE.exec(t);
+  if (!m) throw new MalformedInputError(`unrecognised _type "${t.slice(0, 80)}"`, { path: '_type' });
+  if (m[1] !== '1') throw new MalformedInputError(`unsupported AIBOM major version ${m[1]} (this verifier reads v1)`, { path: '_type' });
+}
+
+/** The statement: exact bytes, strict JSON, in-toto Statement v1 with an SLSA provenance v1 predicate. */
+export function parseStatement(bytes: Uint8Array): Obj {
+  const s = obj(parseStrictJson(bytes, 'statement'), 'statement');
+  if (s._type !== INTOTO_STATEMENT_V1) throw new MalformedInputError(`statement _type is not ${INTOTO_STATEMENT_V1}`, { path: 'statement._type' });
+  if (s.predicateType !== SLSA_PROVENANCE_V1) throw new MalformedInputError(`predicateType is not ${SLSA_PROVENANCE_V1}`, { path: 'statement.predicateType' });
+  arr(s.subject, 'statement.subject').forEach((x, i) => {
+    const o = obj(x, `statement.subject[${i}]`);
+    str(o.name, `statement.subject[${i}].name`);
+    obj(o.digest, `statement.subject[${i}].digest`);
+  });
+  const p = obj(s.predicate, 'statement.predicate');
+  const bd = obj(p.buildDefinition, 'statement.predicate.buildDefinition');
+  str(bd.buildType, 'statement.predicate.buildDefinition.buildType');
+  arr(bd.resolvedDependencies ?? [], 'statement.predicate.buildDefinition.resolvedDependencies');
+  const rd = obj(p.runDetails, 'statement.predicate.runDetails');
+  str(obj(rd.builder, 'statement.predicate.runDetails.builder').id, 'statement.predicate.runDetails.builder.id');
+  return s;
+}
+
+/** PEM certificate text whose base64 bodies are canonical (unused bits zero), so no two bodies give one DER. */
+function canonicalPem(text: string, path: string): string {
+  const blocks = [...text.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)];
+  if (blocks.length === 0) throw new MalformedInputError('no CERTIFICATE block in PEM text', { path });
+  for (const b of blocks) canonicalBase64(b[1]!.replace(/[\r\n\t ]+/g, ''), path);
+  return text;
+}
+
+/** App event lists by PCR: only "14" and "8" are defined; any other key is refused (it could not be checked). */
+function appLog(v: unknown): { pcr14: string[]; pcr8: string[] } {
+  const o = obj(v, 'evidence.appEventLog');
+  for (const k of Object.keys(o)) if (k !== '14' && k !== '8') throw new MalformedInputError(`app events for PCR ${k.slice(0, 8)} are not defined in v1`, { path: `evidence.appEventLog.${k}` });
+  const list = (k: string): string[] => arr(o[k] ?? [], `evidence.appEventLog.${k}`).map((s, i) => str(s, `evidence.appEventLog.${k}[${i}]`));
+  return { pcr14: list('14'), pcr8: list('8') };
+}
+
+/** Parses a v1 document (already decoded from JSON or CBOR). */
+export function parseV1(doc: Obj): Evidence {
+  checkVersion(str(doc._type, '_type'));
+  const statementBytes = bytesField(doc.statement, 'statement');
+  const statement = parseStatement(statementBytes);
+  const ev = obj(doc.evidence, 'evidence');
+  const tpm = obj(ev.tpm, 'evidence.tpm');
+  const pcrsJson = obj(tpm.pcrs, 'evidence.tpm.pcrs');
+  // Canonical lowercase hex for every PCR value (no two texts for one value), then the shared PCR parser.
+  for (const [bank, m] of Object.entries(pcrsJson)) for (const [k, h] of Object.entries(obj(m, `evidence.tpm.pcrs.${bank}`))) lowerHex(h, `evidence.tpm.pcrs.${bank}.${k}`);
+  const pcrs = pcrValuesFromJson(pcrsJson, 'evidence.tpm.pcrs');
+  const certs = arr(tpm.akCertificates, 'evidence.tpm.akCertificates').map((c, i) =>
+    typeof c === 'string' && c.includes('-----BEGIN') ? canonicalPem(c, `evidence.tpm.akCertificates[${i}]`) : bytesField(c, `evidence.tpm.akCertificates[${i}]`),
+  );
+  if (certs.length === 0) throw new MalformedInputError('no AK certificate', { path: 'evidence.tpm.akCertificates' });
+  const tls = optStr(ev.tlsCertificate, 'evidence.tlsCertificate');
+  const nonce = lowerHex(ev.nonce, 'evidence.nonce');
+  if (nonce.length < 16 || nonce.length > 64) throw new MalformedInputError('nonce must be 16..64 bytes', { path: 'evidence.nonce' });
+  return {
+    format: 'aibom-v1',
+    simulation: false,
+    tpm: {
+      attest: bytesField(tpm.attest, 'evidence.tpm.attest'),
+      signature: bytesField(tpm.signature, 'evidence.tpm.signature'),
+      pcrs,
+      ...(tpm.akPublic !== undefined ? { akPublic: bytesField(tpm.akPublic, 'evidence.tpm.akPublic') } : {}),
+      akCertificates: certs,
+    },
+    ...(ev.bootEventLog !== undefined ? { bootEventLog: bytesField(ev.bootEventLog, 'evidence.bootEventLog') } : {}),
+    app: appLog(ev.appEventLog),
+    ...(tls !== undefined ? { tlsCertificate: tls } : {}),
+    nonce,
+    statementBytes,
+    statement,
+    warnings: [],
+  };
+}
+
+const BYTE_FIELDS = ['attest', 'signature', 'akPublic'];
+
+/** Converts a v1 JSON document object to its CBOR encoding (byte fields become CBOR byte strings). */
+export function aibomToCbor(doc: Obj): Uint8Array {
+  const ev = obj(doc.evidence, 'evidence');
+  const tpm = obj(ev.tpm, 'evidence.tpm');
+  const b = (v: unknown, p: string): Uint8Array => bytesField(v, p);
+  const outTpm: Obj = { ...tpm };
+  for (const f of BYTE_FIELDS) if (tpm[f] !== undefined) outTpm[f] = b(tpm[f], `evidence.tpm.${f}`);
+  outTpm.akCertificates = arr(tpm.akCertificates, 'evidence.tpm.akCertificates').map((c, i) =>
+    typeof c === 'string' && c.includes('-----BEGIN') ? c : b(c, `evidence.tpm.akCertificates[${i}]`),
+  );
+  const outEv: Obj = { ...ev, tpm: outTpm };
+  if (ev.bootEventLog !== undefined) outEv.bootEventLog = b(ev.bootEventLog, 'evidence.bootEventLog');
+  return encodeCbor({ ...doc, statement: b(doc.statement, 'statement'), evidence: outEv });
+}
+
+/** Converts a decoded CBOR v1 document to the JSON form (byte strings become canonical base64). */
+export function aibomToJson(doc: Obj): Obj {
+  const conv = (v: unknown): unknown =>
+    v instanceof Uint8Array ? toBase64(v) : Array.isArray(v) ? v.map(conv) : isObj(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, conv(x)])) : v;
+  return conv(doc) as Obj;
+}
