@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
-// Library entry points (ESM, with declarations) and the two CLIs.
-export default defineConfig({
+// Library entry points (ESM, with declarations) and the CLIs; then a self-contained browser bundle.
+export default defineConfig([{
   entry: {
     index: 'src/index.ts',
     'tpm/index': 'src/tpm/index.ts',
@@ -29,6 +29,18 @@ export default defineConfig({
   },
   splitting: true,
   sourcemap: true,
-  clean: true,
+  clean: false,
   treeshake: true,
-});
+}, {
+  // One ES module with every dependency inlined, for <script type="module"> and the headless-browser test.
+  entry: { 'browser/aicert': 'src/browser.ts' },
+  format: ['esm'],
+  platform: 'browser',
+  target: 'es2022',
+  noExternal: [/.*/],
+  splitting: false,
+  sourcemap: true,
+  minify: true,
+  clean: false,
+  dts: false,
+}]);

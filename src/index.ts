@@ -2,3 +2,4 @@
 export * from './errors.js';
 export * from './tpm/index.js';
 export * from './eventlog/index.js';
+export * from './aibom/index.js';

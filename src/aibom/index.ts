@@ -24,7 +24,6 @@ export {
 export type { Policy, BootEventRule } from './policy.js';
 export { sha256Of, checkArtifacts } from './artifacts.js';
 export type {
-  Check,
   Claims,
   Evidence,
   PinnedRepo,

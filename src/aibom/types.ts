@@ -3,12 +3,9 @@ import type { CertInput } from '../tpm/x509-der.js';
 import type { PcrValues } from '../tpm/pcr-values.js';
 import type { Policy } from './policy.js';
 
-/** One line of the verification report. `ok: null` means the check could not run; `detail` says why. */
-export interface Check {
-  id: string;
-  ok: boolean | null;
-  detail: string;
-}
+/** One line of the verification report (the same type the quote verifier reports). */
+import type { Check } from '../tpm/quote.js';
+export type { Check };
 
 /** The evidence of either document format, normalised. Nothing in it is trusted before the pipeline ran. */
 export interface Evidence {
