@@ -52,7 +52,8 @@ function modelVerifier(paths: string[]): ArtifactVerifier {
         rep.missing = rep.missing.filter((n) => n !== name);
       } else rep.extra.push(x.path);
     }
-    rep.ok = rep.matched.length > 0 && rep.mismatched.length === 0 && rep.extra.length === 0;
+    // A directory stands for the whole model: a bound file missing from it fails (r.requireAll).
+    rep.ok = rep.matched.length > 0 && rep.mismatched.length === 0 && rep.extra.length === 0 && (!r.requireAll || rep.missing.length === 0);
     return rep;
   };
 }

@@ -1,2 +1,55 @@
-/** aicert/launcher: the Azure fine-tune flow (not yet available in this release). */
-export {};
+/** aicert/launcher (Node only): config checks, Azure provisioning over ARM REST, run state and teardown. */
+export {
+  ConfigError,
+  DEFAULT_VM_SIZE,
+  checkAzureValue,
+  loadConfig,
+  parseConfig,
+  resolveAzureSettings,
+  type AzureSettings,
+  type LauncherConfig,
+  type PinnedDataset,
+  type PinnedRepo,
+} from './config.js';
+export {
+  ARM_ENDPOINT,
+  ARM_SCOPE,
+  ArmClient,
+  ArmHttpError,
+  ArmOperationError,
+  ArmTimeoutError,
+  CloudError,
+  abortableSleep,
+  httpsFetch,
+  retryAfterMs,
+  type ArmClientOptions,
+  type FetchLike,
+  type TokenCredential,
+} from './arm.js';
+export {
+  API_VERSIONS,
+  InterruptedError,
+  createRun,
+  launchUserData,
+  parseLaunchUserData,
+  provision,
+  teardown,
+  withCleanup,
+  type ProvisionOptions,
+  type ProvisionedVm,
+  type TeardownReport,
+} from './provision.js';
+export {
+  RunFile,
+  RunNotFoundError,
+  aicertHome,
+  downRun,
+  isRunId,
+  listRuns,
+  newRunId,
+  type ResourceKind,
+  type ResourceRecord,
+  type ResourceStatus,
+  type RunState,
+  type RunStatus,
+} from './state.js';

@@ -1,0 +1,245 @@
+/**
+ * Creates and deletes the Trusted Launch VM of one run, in an existing resource group, over ARM REST.
+ * Bodies follow azure-rest-api-specs examples: Microsoft.Network 2024-05-01 (VirtualNetworkCreate,
+ * PublicIpAddressCreateDefaults, NetworkSecurityGroupCreateWithRule, NetworkInterfaceCreate) and Microsoft.Compute
+ * 2024-07-01 (VirtualMachine_Create_WithUefiSettings).
+ */
+import { isIP } from 'node:net';
+import { abortableSleep, ArmHttpError, CloudError, type ArmClient } from './arm.js';
+import type { AzureSettings } from './config.js';
+import { newRunId, RunFile, type ResourceKind, type ResourceRecord } from './state.js';
+
+export const API_VERSIONS = { resourceGroup: '2021-04-01', network: '2024-05-01', compute: '2024-07-01', disk: '2024-03-02' } as const;
+
+/** Deletion order: dependents first. */
+const TEARDOWN_ORDER: ResourceKind[] = ['virtualMachine', 'disk', 'networkInterface', 'publicIPAddress', 'networkSecurityGroup', 'virtualNetwork'];
+
+export interface ProvisionOptions {
+  arm: ArmClient;
+  azure: AzureSettings;
+  /** The run's state file (createRun); every resource is recorded in it before it is created. */
+  run: RunFile;
+  /** The 32-byte launch nonce the runner measures (carried in userData). */
+  nonce: Uint8Array;
+  /** The caller's public address: the only source the NSG admits; any source when absent. */
+  callerIp?: string;
+  signal?: AbortSignal;
+  tags?: Record<string, string>;
+  log?: (line: string) => void;
+}
+
+export interface ProvisionedVm {
+  runId: string;
+  publicIp: string;
+  /** The VM's ARM `vmId` (a GUID), for binding checks. */
+  vmId: string | undefined;
+  resources: ResourceRecord[];
+}
+
+export interface TeardownReport {
+  deleted: string[];
+  absent: string[];
+  failed: { id: string; error: string }[];
+}
+
+/** The runner could not be reached because the launcher was interrupted (SIGINT/SIGTERM). */
+export class InterruptedError extends Error {
+  readonly code = 'Interrupted';
+  constructor(readonly signal: string) {
+    super(`interrupted by ${signal}`);
+    this.name = 'InterruptedError';
+  }
+}
+
+/** Starts a state file for a new run against `arm`'s endpoint. */
+export function createRun(arm: ArmClient, azure: AzureSettings, opts: { home?: string; config?: string; runId?: string } = {}): Promise<RunFile> {
+  const { subscriptionId, resourceGroup, location, vmSize, imageId } = azure;
+  const init = { runId: opts.runId ?? newRunId(), armEndpoint: arm.endpoint.href, subscriptionId, resourceGroup, location, vmSize, imageId };
+  return RunFile.create(opts.config !== undefined ? { ...init, config: opts.config } : init, opts.home);
+}
+
+/** userData for the VM: base64 of {"aicert_launch":{"version":1,"run_id":…,"nonce":<64 hex>}} (spec/runner-protocol.md §Config). */
+export function launchUserData(runId: string, nonce: Uint8Array): string {
+  if (!(nonce instanceof Uint8Array) || nonce.length !== 32) throw new TypeError('launch nonce must be 32 bytes');
+  const doc = { aicert_launch: { version: 1, run_id: runId, nonce: Buffer.from(nonce).toString('hex') } };
+  return Buffer.from(JSON.stringify(doc), 'utf8').toString('base64');
+}
+
+/** Reads launchUserData's output back (for the runner); TypeError when it is not one. */
+export function parseLaunchUserData(b64: string): { runId: string; nonce: Uint8Array } {
+  const v = JSON.parse(Buffer.from(b64, 'base64').toString('utf8')) as { aicert_launch?: { version?: unknown; run_id?: unknown; nonce?: unknown } };
+  const l = v?.aicert_launch;
+  if (!l || l.version !== 1 || typeof l.run_id !== 'string' || typeof l.nonce !== 'string' || !/^[0-9a-f]{64}$/.test(l.nonce))
+    throw new TypeError('not aicert launch userData (version 1)');
+  return { runId: l.run_id, nonce: new Uint8Array(Buffer.from(l.nonce, 'hex')) };
+}
+
+/** Creates vnet/subnet, static Standard IP, NSG (443 only), NIC, then the Trusted Launch VM; returns its public IP. */
+export async function provision(o: ProvisionOptions): Promise<ProvisionedVm> {
+  const { arm, azure, run, signal } = o;
+  const runId = run.state.runId;
+  const userData = launchUserData(runId, o.nonce);
+  if (o.callerIp !== undefined && isIP(o.callerIp) === 0) throw new TypeError(`callerIp is not an IP address: ${o.callerIp}`);
+  const log = o.log ?? (() => {});
+  const rg = `/subscriptions/${azure.subscriptionId}/resourceGroups/${azure.resourceGroup}`;
+  const id = (prov: string, type: string, suffix: string) => `${rg}/providers/${prov}/${type}/aicert-${runId}-${suffix}`;
+  const ids = {
+    vnet: id('Microsoft.Network', 'virtualNetworks', 'vnet'),
+    ip: id('Microsoft.Network', 'publicIPAddresses', 'ip'),
+    nsg: id('Microsoft.Network', 'networkSecurityGroups', 'nsg'),
+    nic: id('Microsoft.Network', 'networkInterfaces', 'nic'),
+    vm: id('Microsoft.Compute', 'virtualMachines', 'vm'),
+    disk: id('Microsoft.Compute', 'disks', 'osdisk'),
+  };
+  const tags = { 'aicert-run': runId, ...o.tags };
+  const base = { location: azure.location, tags };
+
+  // The resource group must already exist: nothing is created outside it.
+  if (!(await arm.get(rg, API_VERSIONS.resourceGroup, signal)))
+    throw new CloudError('ResourceGroupNotFound', `resource group ${azure.resourceGroup} does not exist in subscription ${azure.subscriptionId}`);
+
+  // Record (before), create, record (after); a failed PUT may still leave a Failed resource behind.
+  const create = async (kind: ResourceKind, rid: string, api: string, body: unknown) => {
+    signal?.throwIfAborted();
+    log(`creating ${kind} ${rid.split('/').pop()}`);
+    await run.resource(kind, rid, api, 'creating');
+    try {
+      const r = await arm.put(rid, api, body, signal);
+      await run.resource(kind, rid, api, 'created');
+      return r;
+    } catch (e) {
+      if (!signal?.aborted) await run.resource(kind, rid, api, 'failed', (e as Error).message);
+      throw e;
+    }
+  };
+  const net = API_VERSIONS.network;
+  await create('virtualNetwork', ids.vnet, net, {
+    ...base,
+    properties: { addressSpace: { addressPrefixes: ['10.0.0.0/16'] }, subnets: [{ name: 'default', properties: { addressPrefix: '10.0.0.0/24' } }] },
+  });
+  await create('publicIPAddress', ids.ip, net, {
+    ...base,
+    sku: { name: 'Standard', tier: 'Regional' },
+    properties: { publicIPAllocationMethod: 'Static', publicIPAddressVersion: 'IPv4' },
+  });
+  const rule = (name: string, priority: number, access: 'Allow' | 'Deny', port: string, source: string) => ({
+    name,
+    properties: { protocol: access === 'Allow' ? 'Tcp' : '*', sourcePortRange: '*', destinationPortRange: port, sourceAddressPrefix: source, destinationAddressPrefix: '*', access, priority, direction: 'Inbound' },
+  });
+  await create('networkSecurityGroup', ids.nsg, net, {
+    ...base,
+    properties: { securityRules: [rule('allow-https', 100, 'Allow', '443', o.callerIp ?? '*'), rule('deny-all-inbound', 4096, 'Deny', '*', '*')] },
+  });
+  await create('networkInterface', ids.nic, net, {
+    ...base,
+    properties: {
+      networkSecurityGroup: { id: ids.nsg },
+      ipConfigurations: [{ name: 'ipconfig1', properties: { subnet: { id: `${ids.vnet}/subnets/default` }, publicIPAddress: { id: ids.ip }, privateIPAllocationMethod: 'Dynamic' } }],
+    },
+  });
+  // The OS disk is created by the VM: record it first so a crash cannot orphan it.
+  await run.resource('disk', ids.disk, API_VERSIONS.disk, 'creating');
+  const vm = await create('virtualMachine', ids.vm, API_VERSIONS.compute, {
+    ...base,
+    properties: {
+      hardwareProfile: { vmSize: azure.vmSize },
+      storageProfile: {
+        imageReference: { id: azure.imageId },
+        osDisk: { name: `aicert-${runId}-osdisk`, createOption: 'FromImage', deleteOption: 'Delete', managedDisk: { storageAccountType: 'Premium_LRS' } },
+      },
+      networkProfile: { networkInterfaces: [{ id: ids.nic, properties: { primary: true, deleteOption: 'Detach' } }] },
+      securityProfile: { securityType: 'TrustedLaunch', uefiSettings: { secureBootEnabled: azure.secureBoot, vTpmEnabled: true } },
+      diagnosticsProfile: { bootDiagnostics: { enabled: false } },
+      userData,
+    },
+  });
+  await run.resource('disk', ids.disk, API_VERSIONS.disk, 'created');
+
+  // The public address is allocated by now (Static).
+  const ip = await arm.get(ids.ip, net, signal);
+  const publicIp = (ip?.properties as { ipAddress?: unknown } | undefined)?.ipAddress;
+  if (typeof publicIp !== 'string' || isIP(publicIp) === 0) throw new CloudError('NoPublicIp', `public IP ${ids.ip} has no address`);
+  await run.update({ publicIp, status: 'running' });
+  const vmId = (vm.properties as { vmId?: unknown } | undefined)?.vmId;
+  log(`VM ready at ${publicIp}`);
+  return { runId, publicIp, vmId: typeof vmId === 'string' ? vmId : undefined, resources: run.live() };
+}
+
+/**
+ * Deletes everything the run still owns, dependents first. Idempotent: 404/204 count as gone. Retries 409 (an
+ * operation still running on the resource) a few times; other failures are recorded and reported, not thrown.
+ */
+export async function teardown(
+  run: RunFile,
+  arm: ArmClient,
+  opts: { signal?: AbortSignal; log?: (line: string) => void; conflictRetries?: number; conflictDelayMs?: number } = {},
+): Promise<TeardownReport> {
+  const report: TeardownReport = { deleted: [], absent: [], failed: [] };
+  const live = run.live().sort((a, b) => TEARDOWN_ORDER.indexOf(a.kind) - TEARDOWN_ORDER.indexOf(b.kind));
+  if (live.length) await run.update({ status: 'tearing-down' });
+  for (const r of live) {
+    await run.resource(r.kind, r.id, r.apiVersion, 'deleting');
+    for (let attempt = 0; ; attempt++) {
+      try {
+        opts.log?.(`deleting ${r.kind} ${r.id.split('/').pop()}`);
+        const out = await arm.delete(r.id, r.apiVersion, opts.signal);
+        await run.resource(r.kind, r.id, r.apiVersion, 'deleted');
+        (out === 'deleted' ? report.deleted : report.absent).push(r.id);
+        break;
+      } catch (e) {
+        if (e instanceof ArmHttpError && e.status === 409 && attempt < (opts.conflictRetries ?? 6)) {
+          await abortableSleep(opts.conflictDelayMs ?? 10_000, opts.signal);
+          continue;
+        }
+        const msg = (e as Error).message;
+        await run.resource(r.kind, r.id, r.apiVersion, 'delete-failed', msg);
+        report.failed.push({ id: r.id, error: msg });
+        break;
+      }
+    }
+  }
+  await run.update({ status: report.failed.length ? 'teardown-failed' : 'torn-down' });
+  return report;
+}
+
+/**
+ * Runs `fn` with an AbortSignal that fires on SIGINT/SIGTERM, and always runs `cleanup` afterwards (success, error
+ * or signal). Handlers stay installed until cleanup ends, so a second Ctrl-C cannot cut teardown short.
+ * On a signal the result is an InterruptedError (unless `fn` failed otherwise first).
+ */
+export async function withCleanup<T>(
+  fn: (signal: AbortSignal) => Promise<T>,
+  cleanup: () => Promise<unknown>,
+  opts: { signals?: NodeJS.Signals[]; emitter?: Pick<NodeJS.EventEmitter, 'on' | 'off'>; log?: (line: string) => void } = {},
+): Promise<T> {
+  const emitter = opts.emitter ?? process;
+  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const ac = new AbortController();
+  const handlers = (opts.signals ?? ['SIGINT', 'SIGTERM']).map((sig) => {
+    const h = () => {
+      if (ac.signal.aborted) return log(`${sig}: still deleting cloud resources; they are recorded for 'aicert down'`);
+      log(`${sig}: stopping; deleting cloud resources…`);
+      ac.abort(new InterruptedError(sig));
+    };
+    emitter.on(sig, h);
+    return [sig, h] as const;
+  });
+  try {
+    const out = await fn(ac.signal);
+    ac.signal.throwIfAborted();
+    return out;
+  } catch (e) {
+    throw ac.signal.aborted && !(e instanceof InterruptedError) && isAbortLike(e) ? ac.signal.reason : e;
+  } finally {
+    try {
+      await cleanup();
+    } finally {
+      for (const [sig, h] of handlers) emitter.off(sig, h);
+    }
+  }
+}
+
+/** True for errors fetch/timers raise on abort. */
+function isAbortLike(e: unknown): boolean {
+  return e instanceof Error && (e.name === 'AbortError' || e.name === 'InterruptedError');
+}

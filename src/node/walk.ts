@@ -1,0 +1,167 @@
+/**
+ * Turns the paths a user gives (files, directories, `-`) into the list of files to hash.
+ * Directories yield every regular file below them as POSIX relative names sorted by Unicode code point
+ * (the order OMS model-signing and spec/sharded-digest.md use). Symlinks inside a directory are refused by
+ * default, as OMS does; with `symlinks: 'follow-in-tree'` a symlink to a regular file inside the same root is
+ * hashed under the link's name, and one that resolves outside the root is always an error.
+ */
+import { promises as fsp, type Stats } from 'node:fs';
+import { basename, join, relative, resolve, sep } from 'node:path';
+import { MalformedInputError } from '../errors.js';
+
+/** One file to hash. */
+export interface FileEntry {
+  /** What a person passed, joined with the relative name for directory members (for sha256sum-style output). */
+  display: string;
+  /** The name the file is bound under: the POSIX path relative to the directory given, or the basename of a file. */
+  name: string;
+  /** The filesystem path to open: a real path (no symlink) for regular files; '-' means stdin. */
+  fsPath: string;
+  /** Size from lstat/stat at walk time (0 for streams). */
+  size: number;
+  /** 'file' for regular files (may be sharded, opened with O_NOFOLLOW); 'stream' for stdin, pipes and devices. */
+  kind: 'file' | 'stream';
+  /** The top-level argument this entry came from, and whether it was a directory. */
+  root: string;
+  fromDirectory: boolean;
+}
+
+export interface WalkOptions {
+  /** 'refuse' (default, as OMS): any symlink below a directory is an error. 'follow-in-tree': file symlinks that stay inside the root are followed. */
+  symlinks?: 'refuse' | 'follow-in-tree';
+  /** Names (POSIX, relative to a directory root) to skip, e.g. `(n) => n === '.git' || n.startsWith('.git/')`. */
+  ignore?: (name: string) => boolean;
+}
+
+const MAX_DEPTH = 256;
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Code-point order of two strings (UTF-8 byte order equals code-point order; JS `<` compares UTF-16 units). */
+export function compareCodePoints(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/**
+ * Checks an artifact name as bound in a manifest: relative POSIX path, no empty, `.` or `..` segments,
+ * no backslash or NUL. Throws MalformedInputError naming `where`.
+ */
+export function validateArtifactName(name: unknown, where: string): string {
+  if (typeof name !== 'string' || name.length === 0) throw new MalformedInputError('artifact name must be a non-empty string', { path: where });
+  if (name.startsWith('/')) throw new MalformedInputError(`absolute artifact name refused: ${JSON.stringify(name)}`, { path: where });
+  if (/[\\\0]/.test(name)) throw new MalformedInputError(`backslash or NUL in artifact name: ${JSON.stringify(name)}`, { path: where });
+  for (const seg of name.split('/')) {
+    if (seg === '..') throw new MalformedInputError(`'..' segment in artifact name refused: ${JSON.stringify(name)}`, { path: where });
+    if (seg === '' || seg === '.') throw new MalformedInputError(`empty or '.' segment in artifact name: ${JSON.stringify(name)}`, { path: where });
+  }
+  return name;
+}
+
+/** Wraps an fs error as MalformedInputError (the CLI maps it to exit 2). */
+function ioError(e: unknown, path: string): MalformedInputError {
+  const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+  return new MalformedInputError(`cannot read ${path}: ${code}`, { path }, { cause: e });
+}
+
+/** Joins a display root and a POSIX relative name without doubling the separator. */
+function joinDisplay(root: string, name: string): string {
+  return root.endsWith('/') ? root + name : `${root}/${name}`;
+}
+
+/** Expands the given paths into file entries, directory members sorted, argument order otherwise kept. */
+export async function walkPaths(paths: readonly string[], opts: WalkOptions = {}): Promise<FileEntry[]> {
+  if (!Array.isArray(paths) || paths.some((p) => typeof p !== 'string')) throw new TypeError('paths must be an array of strings');
+  const out: FileEntry[] = [];
+  for (const p of paths) {
+    // stdin is a stream entry, never sharded
+    if (p === '-') {
+      out.push({ display: '-', name: '-', fsPath: '-', size: 0, kind: 'stream', root: '-', fromDirectory: false });
+      continue;
+    }
+    // a path named on the command line is followed even if it is a symlink (the user chose it)
+    let st: Stats;
+    let real: string;
+    try {
+      st = await fsp.stat(p);
+      real = await fsp.realpath(p);
+    } catch (e) {
+      throw ioError(e, p);
+    }
+    if (st.isDirectory()) {
+      out.push(...(await walkDirectory(p, real, opts)));
+    } else if (st.isFile()) {
+      out.push({ display: p, name: basename(real), fsPath: real, size: st.size, kind: 'file', root: p, fromDirectory: false });
+    } else {
+      out.push({ display: p, name: basename(p), fsPath: p, size: 0, kind: 'stream', root: p, fromDirectory: false });
+    }
+  }
+  return out;
+}
+
+/** Every regular file below one directory, sorted by relative name. */
+async function walkDirectory(display: string, rootReal: string, opts: WalkOptions): Promise<FileEntry[]> {
+  const found: FileEntry[] = [];
+  const stack: Array<{ dir: string; rel: string; depth: number }> = [{ dir: rootReal, rel: '', depth: 0 }];
+  while (stack.length > 0) {
+    const { dir, rel, depth } = stack.pop()!;
+    if (depth > MAX_DEPTH) throw new MalformedInputError(`directory nesting deeper than ${MAX_DEPTH}`, { path: joinDisplay(display, rel) });
+    // names as raw bytes, so a name that is not UTF-8 is refused rather than silently mangled
+    let raw: Buffer[];
+    try {
+      raw = await fsp.readdir(dir, { encoding: 'buffer' });
+    } catch (e) {
+      throw ioError(e, joinDisplay(display, rel));
+    }
+    for (const b of raw) {
+      let seg: string;
+      try {
+        seg = decoder.decode(b);
+      } catch {
+        throw new MalformedInputError(`file name is not valid UTF-8 (hex ${b.toString('hex')})`, { path: joinDisplay(display, rel) });
+      }
+      const name = rel ? `${rel}/${seg}` : seg;
+      validateArtifactName(name, joinDisplay(display, name));
+      if (opts.ignore?.(name)) continue;
+      const full = join(dir, seg);
+      let st: Stats;
+      try {
+        st = await fsp.lstat(full);
+      } catch (e) {
+        throw ioError(e, joinDisplay(display, name));
+      }
+      if (st.isDirectory()) {
+        stack.push({ dir: full, rel: name, depth: depth + 1 });
+      } else if (st.isFile()) {
+        found.push({ display: joinDisplay(display, name), name, fsPath: full, size: st.size, kind: 'file', root: display, fromDirectory: true });
+      } else if (st.isSymbolicLink()) {
+        found.push(await followLink(display, rootReal, name, full, opts));
+      } else {
+        throw new MalformedInputError('not a regular file (device, FIFO or socket) inside a model directory', { path: joinDisplay(display, name) });
+      }
+    }
+  }
+  return found.sort((a, b) => compareCodePoints(a.name, b.name));
+}
+
+/** Applies the symlink policy to one link found inside a directory. */
+async function followLink(display: string, rootReal: string, name: string, full: string, opts: WalkOptions): Promise<FileEntry> {
+  const where = joinDisplay(display, name);
+  let target: string;
+  try {
+    target = await fsp.realpath(full);
+  } catch (e) {
+    throw ioError(e, where);
+  }
+  // escaping the root is an error under every policy
+  const inside = target.startsWith(rootReal.endsWith(sep) ? rootReal : rootReal + sep);
+  if (!inside) {
+    throw new MalformedInputError(`symlink escapes the directory (-> ${relative(rootReal, target) || target})`, { path: where });
+  }
+  if (opts.symlinks !== 'follow-in-tree') {
+    throw new MalformedInputError("symlink refused (pass symlinks: 'follow-in-tree' to follow links inside the directory)", { path: where });
+  }
+  const st = await fsp.stat(target).catch((e: unknown) => {
+    throw ioError(e, where);
+  });
+  if (!st.isFile()) throw new MalformedInputError('symlink to something other than a regular file refused', { path: where });
+  return { display: where, name, fsPath: resolve(target), size: st.size, kind: 'file', root: display, fromDirectory: true };
+}
