@@ -1,46 +1,46 @@
 import { defineConfig } from 'tsup';
 
-// Library entry points (ESM, with declarations) and the CLIs; then a self-contained browser bundle.
-export default defineConfig([{
-  entry: {
-    index: 'src/index.ts',
-    'tpm/index': 'src/tpm/index.ts',
-    'eventlog/index': 'src/eventlog/index.ts',
-    'aibom/index': 'src/aibom/index.ts',
-    'launcher/index': 'src/launcher/index.ts',
-    'runner/index': 'src/runner/index.ts',
-    errors: 'src/errors.ts',
-    'node/hashing': 'src/node/hashing.ts',
-    'bin/aicert': 'bin/aicert.ts',
-    'bin/aicert-verify': 'bin/aicert-verify.ts',
-  },
-  format: ['esm'],
-  target: 'node20',
-  platform: 'neutral',
-  dts: {
+// Public library entry points: each gets JS and declarations.
+const LIBRARY = {
+  index: 'src/index.ts',
+  'tpm/index': 'src/tpm/index.ts',
+  'eventlog/index': 'src/eventlog/index.ts',
+  'aibom/index': 'src/aibom/index.ts',
+  'launcher/index': 'src/launcher/index.ts',
+  'node/index': 'src/node/index.ts',
+  errors: 'src/errors.ts',
+};
+
+export default defineConfig([
+  {
+    // The library, the CLIs and the runner (Node), sharing chunks.
     entry: {
-      index: 'src/index.ts',
-      'tpm/index': 'src/tpm/index.ts',
-      'eventlog/index': 'src/eventlog/index.ts',
-      'aibom/index': 'src/aibom/index.ts',
-      'launcher/index': 'src/launcher/index.ts',
-      errors: 'src/errors.ts',
+      ...LIBRARY,
+      'runner/index': 'src/runner/index.ts',
+      'node/hashing': 'src/node/hashing.ts',
+      'bin/aicert': 'bin/aicert.ts',
+      'bin/aicert-verify': 'bin/aicert-verify.ts',
     },
+    format: ['esm'],
+    target: 'node20',
+    platform: 'neutral',
+    dts: { entry: LIBRARY },
+    splitting: true,
+    sourcemap: true,
+    clean: false,
+    treeshake: true,
   },
-  splitting: true,
-  sourcemap: true,
-  clean: false,
-  treeshake: true,
-}, {
-  // One ES module with every dependency inlined, for <script type="module"> and the headless-browser test.
-  entry: { 'browser/aicert': 'src/browser.ts' },
-  format: ['esm'],
-  platform: 'browser',
-  target: 'es2022',
-  noExternal: [/.*/],
-  splitting: false,
-  sourcemap: true,
-  minify: true,
-  clean: false,
-  dts: false,
-}]);
+  {
+    // One ES module with every dependency inlined, for <script type="module"> and the headless-browser test.
+    entry: { 'browser/aicert': 'src/browser.ts' },
+    format: ['esm'],
+    platform: 'browser',
+    target: 'es2022',
+    noExternal: [/.*/],
+    splitting: false,
+    sourcemap: true,
+    minify: true,
+    clean: false,
+    dts: false,
+  },
+]);

@@ -3,6 +3,7 @@
  * Statement bytes>, "evidence": {...}}` in JSON (bytes as canonical base64) or CBOR (bytes as byte strings).
  * Unknown fields are ignored (in-toto rule); unknown major versions are refused.
  */
+import { hashAlgByName, hashName } from '../util/hash.js';
 import { MalformedInputError } from '../errors.js';
 import { pcrValuesFromJson } from '../tpm/pcr-values.js';
 import { encodeCbor } from './cbor.js';
@@ -46,11 +47,14 @@ export function parseStatement(bytes: Uint8Array): Obj {
   return s;
 }
 
-/** PEM certificate text whose base64 bodies are canonical (unused bits zero), so no two bodies give one DER. */
+/** One PEM block exactly as RFC 7468 §3 strict form: 64-column base64 lines, LF line ends, nothing around it. */
+const STRICT_PEM = /^(?:-----BEGIN CERTIFICATE-----\n(?:[A-Za-z0-9+/]{64}\n)*[A-Za-z0-9+/]{1,63}={0,2}\n-----END CERTIFICATE-----\n|-----BEGIN CERTIFICATE-----\n(?:[A-Za-z0-9+/]{64}\n)+-----END CERTIFICATE-----\n)+$/;
+
+/** PEM certificate text in strict form with canonical base64 bodies (unused bits zero), so no two texts give one DER. */
 function canonicalPem(text: string, path: string): string {
+  if (!STRICT_PEM.test(text)) throw new MalformedInputError('PEM text is not in strict RFC 7468 form (64-column lines, LF, no text outside the blocks)', { path });
   const blocks = [...text.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)];
-  if (blocks.length === 0) throw new MalformedInputError('no CERTIFICATE block in PEM text', { path });
-  for (const b of blocks) canonicalBase64(b[1]!.replace(/[\r\n\t ]+/g, ''), path);
+  for (const b of blocks) canonicalBase64(b[1]!.replace(/\n/g, ''), path);
   return text;
 }
 
@@ -71,7 +75,14 @@ export function parseV1(doc: Obj): Evidence {
   const tpm = obj(ev.tpm, 'evidence.tpm');
   const pcrsJson = obj(tpm.pcrs, 'evidence.tpm.pcrs');
   // Canonical lowercase hex for every PCR value (no two texts for one value), then the shared PCR parser.
-  for (const [bank, m] of Object.entries(pcrsJson)) for (const [k, h] of Object.entries(obj(m, `evidence.tpm.pcrs.${bank}`))) lowerHex(h, `evidence.tpm.pcrs.${bank}.${k}`);
+  for (const [bank, m] of Object.entries(pcrsJson)) {
+    const alg = hashAlgByName(bank);
+    if (alg === undefined || hashName(alg) !== bank) throw new MalformedInputError(`bank name must be a canonical lowercase name such as sha256`, { path: `evidence.tpm.pcrs.${bank}` });
+    for (const [k, h] of Object.entries(obj(m, `evidence.tpm.pcrs.${bank}`))) {
+      if (String(Number(k)) !== k) throw new MalformedInputError('PCR index must be a canonical decimal', { path: `evidence.tpm.pcrs.${bank}.${k}` });
+      lowerHex(h, `evidence.tpm.pcrs.${bank}.${k}`);
+    }
+  }
   const pcrs = pcrValuesFromJson(pcrsJson, 'evidence.tpm.pcrs');
   const certs = arr(tpm.akCertificates, 'evidence.tpm.akCertificates').map((c, i) =>
     typeof c === 'string' && c.includes('-----BEGIN') ? canonicalPem(c, `evidence.tpm.akCertificates[${i}]`) : bytesField(c, `evidence.tpm.akCertificates[${i}]`),
