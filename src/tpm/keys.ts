@@ -2,12 +2,12 @@
  * Attestation-key input in every form `aicert quote --ak` accepts: TPMT_PUBLIC, TPM2B_PUBLIC, DER or PEM
  * SubjectPublicKeyInfo (RFC 5280 §4.1.2.7), or an X.509 certificate. Normalised to raw key material.
  */
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
 import { MalformedInputError } from '../errors.js';
 import { bytesEqual, tryFromBase64, tryUtf8Decode } from '../util/bytes.js';
 import { ECC_CURVES } from './constants.js';
 import { parseTpm2bPublic, parseTpmtPublic, type TpmPublic } from './public.js';
+import { parseCert } from './x509-cert.js';
+import { checkDer, decodeOid, readTlv, readTlvs } from './x509-der.js';
 
 /** Raw public key material; RSA integers and EC coordinates without leading zero padding beyond field size. */
 export type KeyMaterial =
@@ -66,51 +66,42 @@ export function materialFromTpmPublic(p: TpmPublic): KeyMaterial {
   throw new MalformedInputError(`public area of type ${p.params.type} is not a signing key type`, { path: 'ak.type' });
 }
 
-/** Key material from DER SubjectPublicKeyInfo. */
-export function materialFromSpki(der: Uint8Array): KeyMaterial {
-  let spki: pkijs.PublicKeyInfo;
-  try {
-    const asn = asn1js.fromBER(der);
-    if (asn.offset === -1 || asn.offset !== der.length) throw new Error(asn.result.error || 'trailing bytes');
-    spki = new pkijs.PublicKeyInfo({ schema: asn.result });
-  } catch (e) {
-    throw new MalformedInputError(`not a SubjectPublicKeyInfo: ${(e as Error).message}`, { path: 'ak' });
-  }
-  return materialFromPkijs(spki);
+/** A positive DER INTEGER's magnitude. */
+function derUint(body: Uint8Array, path: string): Uint8Array {
+  if (body.length === 0 || (body[0]! & 0x80) !== 0) throw new MalformedInputError('expected a positive INTEGER', { path });
+  return stripZeros(body);
 }
 
-function materialFromPkijs(spki: pkijs.PublicKeyInfo): KeyMaterial {
-  const oid = spki.algorithm.algorithmId;
+// RFC 5280 §4.1.2.7 SubjectPublicKeyInfo; RFC 8017 §A.1.1 RSAPublicKey; RFC 5480 §2 EC keys
+/** Key material from DER SubjectPublicKeyInfo (strict DER, no trailing bytes). */
+export function materialFromSpki(der: Uint8Array): KeyMaterial {
+  const path = 'ak.subjectPublicKeyInfo';
+  checkDer(der, path);
+  const [alg, bits, ...rest] = readTlvs(readTlv(der, path, 0x30).body, path);
+  if (!alg || alg.tag !== 0x30 || !bits || bits.tag !== 0x03 || rest.length) throw new MalformedInputError('not a SubjectPublicKeyInfo', { path });
+  const [oidTlv, params] = readTlvs(alg.body, `${path}.algorithm`);
+  if (!oidTlv || oidTlv.tag !== 0x06) throw new MalformedInputError('algorithm OID missing', { path: `${path}.algorithm` });
+  const oid = decodeOid(oidTlv.body);
+  if (bits.body[0] !== 0) throw new MalformedInputError('subjectPublicKey has unused bits', { path });
+  const key = bits.body.subarray(1);
   if (oid === OID_RSA) {
-    try {
-      const inner = asn1js.fromBER(spki.subjectPublicKey.valueBlock.valueHexView);
-      const rsa = new pkijs.RSAPublicKey({ schema: inner.result });
-      return { kty: 'RSA', n: stripZeros(rsa.modulus.valueBlock.valueHexView.slice()), e: stripZeros(rsa.publicExponent.valueBlock.valueHexView.slice()) };
-    } catch (e) {
-      throw new MalformedInputError(`bad RSA public key: ${(e as Error).message}`, { path: 'ak.subjectPublicKey' });
-    }
+    const [n, e, ...more] = readTlvs(readTlv(key, `${path}.rsa`, 0x30).body, `${path}.rsa`);
+    if (!n || n.tag !== 0x02 || !e || e.tag !== 0x02 || more.length) throw new MalformedInputError('bad RSAPublicKey', { path: `${path}.rsa` });
+    return { kty: 'RSA', n: derUint(n.body, `${path}.rsa.modulus`).slice(), e: derUint(e.body, `${path}.rsa.publicExponent`).slice() };
   }
   if (oid === OID_EC) {
-    const params = spki.algorithm.algorithmParams as asn1js.ObjectIdentifier | undefined;
-    const crv = params instanceof asn1js.ObjectIdentifier ? CURVE_OIDS[params.valueBlock.toString()] : undefined;
-    if (!crv) throw new MalformedInputError('unsupported EC curve', { path: 'ak.algorithm.parameters' });
-    const pt = spki.subjectPublicKey.valueBlock.valueHexView;
-    const n = CURVE_SIZE[crv];
-    if (pt.length !== 1 + 2 * n || pt[0] !== 4) throw new MalformedInputError('EC point must be uncompressed', { path: 'ak.subjectPublicKey' });
-    return { kty: 'EC', crv, x: pt.slice(1, 1 + n), y: pt.slice(1 + n) };
+    const crv = params?.tag === 0x06 ? CURVE_OIDS[decodeOid(params.body)] : undefined;
+    if (!crv) throw new MalformedInputError('unsupported EC curve', { path: `${path}.algorithm.parameters` });
+    const size = CURVE_SIZE[crv];
+    if (key.length !== 1 + 2 * size || key[0] !== 4) throw new MalformedInputError('EC point must be uncompressed', { path });
+    return { kty: 'EC', crv, x: key.slice(1, 1 + size), y: key.slice(1 + size) };
   }
-  throw new MalformedInputError(`unsupported key algorithm ${oid}`, { path: 'ak.algorithm' });
+  throw new MalformedInputError(`unsupported key algorithm ${oid}`, { path: `${path}.algorithm` });
 }
 
-/** Extracts the SubjectPublicKeyInfo from a DER certificate. */
+/** Key material from a DER X.509 certificate's SubjectPublicKeyInfo. */
 export function certificatePublicKey(der: Uint8Array): KeyMaterial {
-  let cert: pkijs.Certificate;
-  try {
-    cert = pkijs.Certificate.fromBER(Uint8Array.from(der));
-  } catch (e) {
-    throw new MalformedInputError(`not an X.509 certificate: ${(e as Error).message}`, { path: 'ak' });
-  }
-  return materialFromPkijs(cert.subjectPublicKeyInfo);
+  return materialFromSpki(parseCert(der, 'ak').spki);
 }
 
 /** Decodes the first PEM block of a text; returns its label and DER. */
@@ -139,14 +130,12 @@ export function loadAkPublic(input: Uint8Array | string | TpmPublic): AkKey {
   if (input.length === 0) throw new MalformedInputError('empty AK public key', { path: 'ak', offset: 0 });
   // DER: an ASN.1 SEQUENCE cannot be a TPM2B_PUBLIC (size ≥ 0x3000) or a TPMT_PUBLIC (no type 0x30xx).
   if (input[0] === 0x30) {
-    const asn = asn1js.fromBER(input);
-    if (asn.offset !== -1 && asn.result instanceof asn1js.Sequence && asn.result.valueBlock.value[0] instanceof asn1js.Sequence) {
-      const first = asn.result.valueBlock.value[0] as asn1js.Sequence;
-      // A certificate's first element is TBSCertificate (a SEQUENCE of SEQUENCE/INTEGER...); SPKI's is AlgorithmIdentifier (OID first).
-      if (first.valueBlock.value[0] instanceof asn1js.ObjectIdentifier) return { material: materialFromSpki(input), source: 'spki' };
-      return { material: certificatePublicKey(input), source: 'certificate', certificate: input };
-    }
-    throw new MalformedInputError('DER input is neither a SubjectPublicKeyInfo nor a certificate', { path: 'ak', offset: 0 });
+    // SubjectPublicKeyInfo starts with AlgorithmIdentifier (a SEQUENCE whose first element is an OID);
+    // a certificate starts with TBSCertificate (a SEQUENCE that starts with [0] version or an INTEGER).
+    const first = readTlvs(readTlv(input, 'ak', 0x30).body, 'ak')[0];
+    const inner = first?.tag === 0x30 ? readTlvs(first.body, 'ak')[0] : undefined;
+    if (inner?.tag === 0x06) return { material: materialFromSpki(input), source: 'spki' };
+    return { material: certificatePublicKey(input), source: 'certificate', certificate: input };
   }
   // TPM2B_PUBLIC when its size prefix covers exactly the rest, else TPMT_PUBLIC.
   if (input.length >= 2 && ((input[0]! << 8) | input[1]!) === input.length - 2) {

@@ -4,7 +4,6 @@
  * ECDSA: WebCrypto accepts high-S signatures (as X.509 requires; about half of OpenSSL's signatures are high-S),
  * so unlike @noble/curves' default no low-S rule is applied.
  */
-import * as pkijs from 'pkijs';
 import { readTlv, readTlvs } from './x509-der.js';
 import type { ParsedCert } from './x509-cert.js';
 
@@ -65,7 +64,7 @@ type Scheme = { key: RsaHashedImportParams | EcKeyImportParams; verify: Algorith
 
 // RFC 4055 §3.1 (RSASSA-PSS parameters), RFC 5758 §3.2 (ECDSA), RFC 4055 §5 (PKCS#1 v1.5 with SHA-2)
 /** Maps the certificate's signature algorithm and the issuer's key to WebCrypto parameters. */
-function scheme(cert: ParsedCert, issuer: ParsedCert): Scheme | string {
+async function scheme(cert: ParsedCert, issuer: ParsedCert): Promise<Scheme | string> {
   const oid = cert.sigAlgOid;
   // Parameters: NULL or absent for PKCS#1 v1.5 (RFC 4055 §5), absent for ECDSA (RFC 5758 §3.2).
   const params = readTlvs(readTlv(cert.sigAlgDer, 'signatureAlgorithm', 0x30).body, 'signatureAlgorithm').slice(1);
@@ -77,7 +76,9 @@ function scheme(cert: ParsedCert, issuer: ParsedCert): Scheme | string {
   }
   if (oid === OID_RSA_PSS) {
     if (issuer.keyAlgOid !== OID_RSA) return 'RSA-PSS signature but the issuer key is not rsaEncryption';
-    let p: pkijs.RSASSAPSSParams;
+    // pkijs decodes RSASSA-PSS-params; it is loaded only for PSS certificates (it adds ~50 ms to start-up).
+    const pkijs = await import('pkijs');
+    let p: InstanceType<typeof pkijs.RSASSAPSSParams>;
     try {
       p = new pkijs.RSASSAPSSParams({ schema: pkijs.AlgorithmIdentifier.fromBER(cert.sigAlgDer as Uint8Array<ArrayBuffer>).algorithmParams });
     } catch {
@@ -120,7 +121,7 @@ function importKey(issuer: ParsedCert, s: Scheme): Promise<CryptoKey> {
 
 async function verifyUncached(cert: ParsedCert, issuer: ParsedCert): Promise<SigVerdict> {
   // Step 1: algorithm and key must agree.
-  const s = scheme(cert, issuer);
+  const s = await scheme(cert, issuer);
   if (typeof s === 'string') return { ok: false, reason: s };
   let key: CryptoKey;
   try {
