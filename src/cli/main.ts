@@ -11,6 +11,9 @@ const COMMANDS: Record<string, () => Promise<{ run: Command }>> = {
   verify: () => import('./cmd-verify.js'),
   policy: () => import('./cmd-policy.js'),
   export: () => import('./cmd-export.js'),
+  runs: () => import('./cmd-runs.js'),
+  down: () => import('./cmd-down.js'),
+  finetune: () => import('./cmd-finetune.js'),
 };
 
 const HELP = `aicert — verify AI model provenance (TPM quotes, event logs, AIBOMs)
@@ -25,6 +28,9 @@ commands:
   verify     verify an AIBOM or original attestation.json (same as aicert-verify)
   policy     write a policy from a known-good event log (policy from-log LOG > policy.json)
   export     write the in-toto statement or a CycloneDX 1.6 ML-BOM of an AIBOM
+  runs       list fine-tune runs recorded in $AICERT_HOME (default ~/.aicert) (--json)
+  down       delete every cloud resource a run still owns (down RUN)
+  finetune   fine-tune on an attested runner (Azure VM or --runner URL) and verify the result
 
 Run 'aicert <command> --help' for a command's options.`;
 

@@ -3,6 +3,7 @@
  * Retry-After, and long-running operations (Azure-AsyncOperation, else Location).
  * https://learn.microsoft.com/azure/azure-resource-manager/management/async-operations
  */
+import { optionalImport } from './optional.js';
 import { request as httpsRequest } from 'node:https';
 
 export const ARM_ENDPOINT = 'https://management.azure.com';
@@ -234,7 +235,7 @@ export class ArmClient {
   private async bearer(signal?: AbortSignal): Promise<string> {
     if (this.token && this.token.expiresOnTimestamp - Date.now() > 120_000) return this.token.token;
     if (!this.credential) {
-      const { DefaultAzureCredential } = await import('@azure/identity');
+      const { DefaultAzureCredential } = await optionalImport('@azure/identity', () => import('@azure/identity'));
       this.credential = new DefaultAzureCredential();
     }
     let t: Awaited<ReturnType<TokenCredential['getToken']>>;

@@ -53,3 +53,8 @@ export {
   type RunState,
   type RunStatus,
 } from './state.js';
+// The fine-tune flow: attested TLS with a nonce, the runner protocol, blob storage, end-to-end verification.
+export { runFinetune, type FinetuneOptions, type FinetuneResult } from './finetune.js';
+export { attestRunner, REPLAYABLE_WARNING, type AtlsOptions, type AtlsSession } from './atls.js';
+export { RunnerClient, RunnerError } from './runner-client.js';
+export { parseContainerUrl, makeUploadSas, downloadOutputs, storageAuthFromEnv, StorageError, type ContainerRef, type StorageAuth } from './blob.js';

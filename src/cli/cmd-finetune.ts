@@ -1,0 +1,102 @@
+/**
+ * `aicert finetune` (cli-contract.md): fine-tune on an attested runner — a new Azure Trusted Launch VM, or an
+ * existing runner with --runner URL — then verify what comes back. Exit 0 done and verified, 1 verification failed
+ * (cloud resources are still deleted), 2 usage or config error (nothing was created), 3 the flow could not complete.
+ * The runner log goes to stderr live; with --json stdout holds exactly one JSON document.
+ */
+import { runFinetune, type FinetuneOptions, type FinetuneResult } from '../launcher/finetune.js';
+import type { VerifyAibomResult } from '../aibom/types.js';
+import { idCard } from './cmd-verify.js';
+import { parse, printChecks, printJson, readInput, UsageError } from './io.js';
+
+const USAGE =
+  'aicert finetune [--config aicert.yaml] [--dir DIR] [--runner URL] [--storage-url URL] [--trust-root PEM]... ' +
+  '[--measurements FILE] [--containers FILE] [--allow-replayable-attestation] [--json]';
+
+const HELP = `usage: ${USAGE}
+
+Fine-tunes the pinned base model on the pinned dataset of the config on an attested runner, and verifies the result.
+  --config FILE                   axolotl config with pinned base_model/datasets (default aicert.yaml)
+  --dir DIR                       where attestation.json, aibom.json and outputs/ go (default: the config's folder)
+  --runner URL                    use this runner (e.g. https://127.0.0.1:8443); no VM is created
+  --storage-url URL               blob container for the outputs (AZURE_STORAGE_CONNECTION_STRING, else Entra ID)
+  --trust-root PEM                AK trust anchor (repeatable; default the Azure vTPM root 2023)
+  --measurements FILE             golden PCR values {"measurements": {"<pcr>": "<hex>"}} (boot policy)
+  --containers FILE               expected image ids {"<image>": "sha256:<hex>"}
+  --allow-replayable-attestation  accept a runner without nonce support (original aicert protocol; weaker)
+  --json                          one JSON document on stdout
+Without --runner the VM settings come from aicert.azure in the config or AZURE_SUBSCRIPTION_ID, AZURE_RESOURCE_GROUP,
+AZURE_LOCATION, AZURE_IMAGE_ID, AZURE_VM_SIZE, AZURE_SECURE_BOOT; credentials from DefaultAzureCredential.
+Exit: 0 verified, 1 verification failed, 2 usage or config error, 3 the flow could not complete (after cleanup).`;
+
+/** Human report: aTLS checks, each document's checks, the ID card, the verdict. */
+function printHuman(r: FinetuneResult): void {
+  const w = (s: string): void => void process.stdout.write(s + '\n');
+  if (r.atls) {
+    w('Attested TLS');
+    printChecks(r.atls, w);
+  }
+  const doc = (name: string, v: VerifyAibomResult | undefined) => {
+    if (!v) return;
+    w('');
+    w(name);
+    printChecks(v.checks, w);
+  };
+  doc('attestation.json (original format)', r.attestation);
+  doc('aibom.json (AIBOM v1)', r.aibom);
+  const card = idCard((r.aibom ?? r.attestation)?.claims ?? {});
+  if (card.length) {
+    w('');
+    w(r.exit === 0 ? 'ID card' : 'ID card (NOT verified: do not rely on it)');
+    card.forEach(w);
+  }
+  if (r.files.length) {
+    w('');
+    r.files.forEach((f) => w(`wrote ${f}`));
+  }
+  w('');
+  w(r.exit === 0 ? 'VERIFIED' : `FAILED (exit ${r.exit}): ${r.error ?? 'see above'}`);
+}
+
+export async function run(argv: string[], deps: Partial<FinetuneOptions> = {}): Promise<number> {
+  const { values: o, positionals } = parse(
+    argv,
+    {
+      config: { type: 'string' },
+      dir: { type: 'string' },
+      runner: { type: 'string' },
+      'storage-url': { type: 'string' },
+      'trust-root': { type: 'string', multiple: true },
+      measurements: { type: 'string' },
+      containers: { type: 'string' },
+      'allow-replayable-attestation': { type: 'boolean' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    USAGE,
+  );
+  if (o.help) {
+    process.stdout.write(HELP + '\n');
+    return 0;
+  }
+  if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'\nusage: ${USAGE}`);
+  const opts: FinetuneOptions = {
+    ...deps,
+    config: o.config ?? 'aicert.yaml',
+    ...(o.dir ? { dir: o.dir } : {}),
+    ...(o.runner ? { runnerUrl: o.runner } : {}),
+    ...(o['storage-url'] ? { storageUrl: o['storage-url'] } : {}),
+    ...(o['trust-root'] ? { trustAnchors: o['trust-root'].map((p) => readInput(p, 'trust root')) } : {}),
+    ...(o.measurements ? { measurements: readInput(o.measurements, 'measurements file') } : {}),
+    ...(o.containers ? { containers: readInput(o.containers, 'containers file') } : {}),
+    ...(o['allow-replayable-attestation'] ? { allowReplayable: true } : {}),
+    log: deps.log ?? ((l) => process.stderr.write(`aicert finetune: ${l}\n`)),
+  };
+  const r = await runFinetune(opts);
+  if (r.error) process.stderr.write(`aicert finetune: ${r.exit === 2 ? 'error' : 'failed'}: ${r.error}\n`);
+  if (o.json) {
+    const v = (x: VerifyAibomResult | undefined) => x && { valid: x.valid, checks: x.checks, claims: x.claims, ...(x.error ? { error: x.error } : {}) };
+    printJson({ exit: r.exit, verified: r.exit === 0, runId: r.runId, replayable: r.replayable, error: r.error, atls: r.atls, attestation: v(r.attestation), aibom: v(r.aibom), files: r.files });
+  } else if (r.exit !== 2) printHuman(r);
+  return r.exit;
+}

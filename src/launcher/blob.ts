@@ -1,0 +1,157 @@
+/**
+ * Blob storage for the fine-tune outputs (Azure, or Azurite on loopback): the upload SAS handed to the runner (one
+ * container, create + write only, 1 h expiry) and the download of the outputs with a progress bar.
+ * SAS: https://learn.microsoft.com/rest/api/storageservices/create-service-sas
+ */
+import { optionalImport } from './optional.js';
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import type { TokenCredential } from './arm.js';
+
+/** A storage URL, SAS or transfer problem (exit 3 in the CLI; a bad --storage-url is exit 2 through TypeError). */
+export class StorageError extends Error {
+  override name = 'StorageError';
+}
+
+/** `--storage-url`: `https://ACCOUNT.blob.core.windows.net/CONTAINER` or Azurite `http://127.0.0.1:P/ACCOUNT/CONTAINER`. */
+export interface ContainerRef {
+  url: string;
+  accountUrl: string;
+  accountName: string;
+  container: string;
+}
+
+/** Parses a container URL; TypeError when it is not one. http is accepted on loopback only (Azurite). */
+export function parseContainerUrl(s: string): ContainerRef {
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    throw new TypeError(`--storage-url is not a URL: ${s}`);
+  }
+  const loopback = u.hostname === '127.0.0.1' || u.hostname === 'localhost';
+  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && loopback)) throw new TypeError('--storage-url must be https (http only on loopback)');
+  if (u.search || u.hash || u.username) throw new TypeError('--storage-url must be a plain container URL (no query, no credentials)');
+  const segs = u.pathname.split('/').filter(Boolean);
+  const container = segs.pop();
+  if (!container || !/^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$/.test(container)) throw new TypeError(`--storage-url must end in a container name, got ${u.pathname}`);
+  const accountName = loopback ? segs[0] : u.hostname.split('.')[0];
+  if (!accountName || (loopback ? segs.length !== 1 : segs.length !== 0)) throw new TypeError('--storage-url: cannot tell the storage account');
+  const accountUrl = `${u.origin}${loopback ? `/${accountName}` : ''}`;
+  return { url: `${accountUrl}/${container}`, accountUrl, accountName, container };
+}
+
+/** Reads AccountName/AccountKey from a storage connection string. */
+function sharedKeyOf(conn: string): { name: string; key: string } {
+  const kv = Object.fromEntries(conn.split(';').filter(Boolean).map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]));
+  if (!kv.AccountName || !kv.AccountKey) throw new StorageError('AZURE_STORAGE_CONNECTION_STRING has no AccountName/AccountKey');
+  return { name: kv.AccountName, key: kv.AccountKey };
+}
+
+/** How the launcher talks to storage: a shared key (connection string) or an Entra credential. */
+export type StorageAuth = { connectionString: string } | { credential: TokenCredential };
+
+/** AZURE_STORAGE_CONNECTION_STRING when set, else DefaultAzureCredential (user delegation key). */
+export async function storageAuthFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<StorageAuth> {
+  if (env.AZURE_STORAGE_CONNECTION_STRING) return { connectionString: env.AZURE_STORAGE_CONNECTION_STRING };
+  const { DefaultAzureCredential } = await optionalImport('@azure/identity', () => import('@azure/identity'));
+  return { credential: new DefaultAzureCredential() };
+}
+
+async function serviceClient(ref: ContainerRef, auth: StorageAuth) {
+  const sb = await optionalImport('@azure/storage-blob', () => import('@azure/storage-blob'));
+  if ('connectionString' in auth) {
+    const { name, key } = sharedKeyOf(auth.connectionString);
+    if (name !== ref.accountName) throw new StorageError(`the connection string is for account ${name}, --storage-url names ${ref.accountName}`);
+    const cred = new sb.StorageSharedKeyCredential(name, key);
+    return { sb, svc: new sb.BlobServiceClient(ref.accountUrl, cred), cred };
+  }
+  return { sb, svc: new sb.BlobServiceClient(ref.accountUrl, auth.credential as never), cred: undefined };
+}
+
+/**
+ * Creates the container if needed and returns a container SAS URL for the runner: permissions create + write
+ * (no read, list or delete), valid from 5 min ago to `ttlMs` (default 1 h) from now.
+ */
+export async function makeUploadSas(ref: ContainerRef, auth: StorageAuth, ttlMs = 3600_000): Promise<{ sasUrl: string; expiresOn: Date }> {
+  try {
+    const { sb, svc, cred } = await serviceClient(ref, auth);
+    await svc.getContainerClient(ref.container).createIfNotExists();
+    const startsOn = new Date(Date.now() - 5 * 60_000), expiresOn = new Date(Date.now() + ttlMs);
+    const values = {
+      containerName: ref.container,
+      permissions: sb.ContainerSASPermissions.parse('cw'),
+      startsOn,
+      expiresOn,
+      protocol: ref.url.startsWith('https:') ? sb.SASProtocol.Https : sb.SASProtocol.HttpsAndHttp,
+    };
+    const sas = cred
+      ? sb.generateBlobSASQueryParameters(values, cred)
+      : sb.generateBlobSASQueryParameters(values, await svc.getUserDelegationKey(startsOn, expiresOn), ref.accountName);
+    return { sasUrl: `${ref.url}?${sas.toString()}`, expiresOn };
+  } catch (e) {
+    if (e instanceof StorageError) throw e;
+    throw new StorageError(`cannot prepare ${ref.url}: ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** Progress callback: bytes done and total, over all files. */
+export type Progress = (done: number, total: number, file: string) => void;
+
+/** Downloads PREFIX+path for each file into DIR/path; paths must stay inside DIR. */
+export async function downloadOutputs(
+  ref: ContainerRef,
+  auth: StorageAuth,
+  prefix: string,
+  files: readonly { path: string; size: number }[],
+  dir: string,
+  o: { onProgress?: Progress; signal?: AbortSignal } = {},
+): Promise<string[]> {
+  const { svc } = await serviceClient(ref, auth);
+  const cc = svc.getContainerClient(ref.container);
+  const total = files.reduce((a, f) => a + f.size, 0);
+  const root = resolve(dir);
+  let done = 0;
+  const written: string[] = [];
+  for (const f of files) {
+    const dest = resolve(root, f.path);
+    if (!dest.startsWith(root + sep)) throw new StorageError(`output path ${f.path} leaves ${dir}`);
+    await mkdir(dirname(dest), { recursive: true });
+    try {
+      const r = await cc.getBlobClient(prefix + f.path).download(0, undefined, o.signal ? { abortSignal: o.signal } : {});
+      if (!r.readableStreamBody) throw new StorageError('empty download');
+      const count = new Transform({
+        transform(chunk: Buffer, _e, cb) {
+          done += chunk.length;
+          o.onProgress?.(done, total, f.path);
+          cb(null, chunk);
+        },
+      });
+      await pipeline(r.readableStreamBody, count, createWriteStream(dest), o.signal ? { signal: o.signal } : {});
+    } catch (e) {
+      if (o.signal?.aborted) throw o.signal.reason;
+      throw new StorageError(`download of ${prefix + f.path} failed: ${(e as Error).message.split('\n')[0]}`);
+    }
+    written.push(join(dir, f.path));
+  }
+  return written;
+}
+
+/** A one-line progress bar on a TTY (`\r`), else one line per file. */
+export function progressBar(out: NodeJS.WriteStream = process.stderr): Progress {
+  let last = '';
+  return (done, total, file) => {
+    const pct = total ? Math.floor((100 * done) / total) : 100;
+    const mib = (n: number) => (n / 1048576).toFixed(1);
+    if (out.isTTY) {
+      const w = 30, fill = Math.round((w * pct) / 100);
+      out.write(`\r[${'#'.repeat(fill)}${' '.repeat(w - fill)}] ${String(pct).padStart(3)}% ${mib(done)}/${mib(total)} MiB${done >= total ? '\n' : ''}`);
+    } else if (file !== last) {
+      last = file;
+      out.write(`downloading ${file}\n`);
+    }
+  };
+}

@@ -1,0 +1,232 @@
+/**
+ * The `aicert finetune` flow (cli-contract.md; spec/runner-protocol.md §Flow): validate the config (nothing is created
+ * before it passes), provision a Trusted Launch VM (or use --runner), attested TLS, send the config, start, stream
+ * the log, poll /attestation?nonce=, have the runner upload its outputs with a SAS, download them, write
+ * attestation.json + aibom.json, verify both (weights included). Cloud resources are always deleted.
+ * Exit: 0 verified, 1 verification failed, 2 usage/config (before anything exists), 3 the flow could not complete.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { verifyAibom } from '../aibom/verify.js';
+import type { ArtifactVerifier, VerifyAibomOptions, VerifyAibomResult } from '../aibom/types.js';
+import { MalformedInputError, PolicyError, VerificationError } from '../errors.js';
+import { verifyArtifacts } from '../node/artifacts.js';
+import type { CertInput } from '../tpm/akcert.js';
+import type { Check } from '../tpm/quote.js';
+import { ArmClient, type ArmClientOptions } from './arm.js';
+import { attestRunner, REPLAYABLE_WARNING, type AtlsSession } from './atls.js';
+import { downloadOutputs, makeUploadSas, parseContainerUrl, progressBar, storageAuthFromEnv, type Progress, type StorageAuth } from './blob.js';
+import { loadConfig, resolveAzureSettings } from './config.js';
+import { createRun, provision, teardown, withCleanup, type ProvisionedVm } from './provision.js';
+import { RunnerClient } from './runner-client.js';
+import type { RunFile } from './state.js';
+import { policyFromMeasurements, type Policy } from '../aibom/policy.js';
+
+export interface FinetuneOptions {
+  config: string;
+  /** Where attestation.json, aibom.json and outputs/ go; default the config's folder. */
+  dir?: string;
+  /** Use this runner; no VM is created. */
+  runnerUrl?: string;
+  storageUrl?: string;
+  storageAuth?: StorageAuth;
+  trustAnchors?: CertInput[];
+  /** Golden PCR values {"measurements": {...}} and container ids {"<image>": "sha256:…"}, original formats. */
+  measurements?: Uint8Array | string | Record<string, unknown>;
+  containers?: Uint8Array | string | Record<string, unknown>;
+  allowReplayable?: boolean;
+  /** Azure: ARM client options (credential, endpoint, CA…), state folder, runner port (default 443). */
+  arm?: ArmClientOptions;
+  home?: string;
+  runnerPort?: number;
+  callerIp?: string;
+  /** Called once the VM exists (tests start the "VM" here); may return the runner's port. */
+  onProvisioned?: (vm: ProvisionedVm) => Promise<{ port?: number } | void>;
+  /** How long to wait for a new VM's runner to answer (default 10 min); poll interval (default 5 s). */
+  readyTimeoutMs?: number;
+  pollMs?: number;
+  /** Consecutive failed polls before the runner counts as gone (default 5). */
+  maxPollFailures?: number;
+  signals?: NodeJS.Signals[];
+  emitter?: Pick<NodeJS.EventEmitter, 'on' | 'off'>;
+  log?: (line: string) => void;
+  onLogText?: (text: string) => void;
+  onProgress?: Progress;
+}
+
+export interface FinetuneResult {
+  exit: 0 | 1 | 2 | 3;
+  error?: string;
+  runId?: string;
+  replayable?: boolean;
+  atls?: Check[];
+  attestation?: VerifyAibomResult;
+  aibom?: VerifyAibomResult;
+  files: string[];
+  teardown?: { failed: { id: string; error: string }[] };
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((res, rej) => {
+    const onAbort = () => (clearTimeout(t), rej(signal.reason));
+    const t = setTimeout(() => (signal.removeEventListener('abort', onAbort), res()), ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+const isNetworkError = (e: unknown) => /ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ETIMEDOUT|timed out|socket hang up/i.test(String((e as Error)?.message));
+
+/** Runs the whole flow; never throws for flow failures (they become exit codes), only for programming errors. */
+export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
+  const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const files: string[] = [];
+  const res: FinetuneResult = { exit: 3, files };
+  // ---- 0. everything that can be wrong locally is checked before anything is created (exit 2)
+  let cfg, azure, storage, policy: Policy;
+  try {
+    cfg = await loadConfig(o.config);
+    azure = o.runnerUrl ? undefined : resolveAzureSettings(cfg);
+    if (o.runnerUrl && !/^https:\/\/[^/?#]+\/?$/.test(o.runnerUrl)) throw new MalformedInputError(`--runner must be https://HOST[:PORT], got ${o.runnerUrl}`, { path: '--runner' });
+    storage = o.storageUrl ? parseContainerUrl(o.storageUrl) : undefined;
+    if (cfg.datasets.length !== 1) throw new MalformedInputError(`${cfg.file}: exactly one dataset is supported by the runner`, { path: 'datasets' });
+    policy = {
+      ...(o.measurements !== undefined ? policyFromMeasurements(o.measurements) : {}),
+      baseModels: [`${cfg.baseModel.repo}@${cfg.baseModel.revision}`],
+      datasets: cfg.datasets.map((d) => `${d.repo}@${d.revision}`),
+    };
+  } catch (e) {
+    return { exit: 2, error: (e as Error).message, files };
+  }
+  const dir = resolve(o.dir ?? dirname(o.config));
+  const auth = storage ? (o.storageAuth ?? (await storageAuthFromEnv())) : undefined;
+  let run: RunFile | undefined;
+  let arm: ArmClient | undefined;
+
+  const flow = async (signal: AbortSignal): Promise<void> => {
+    // ---- 1. the runner: a new VM (launch nonce in userData), or --runner
+    let url = o.runnerUrl?.replace(/\/$/, '');
+    let launchNonce: Uint8Array | undefined;
+    if (!url) {
+      arm = new ArmClient({ log, ...o.arm });
+      run = await createRun(arm, azure!, { ...(o.home ? { home: o.home } : {}), config: resolve(o.config) });
+      res.runId = run.state.runId;
+      log(`run ${res.runId}: provisioning ${azure!.vmSize} in ${azure!.location}`);
+      launchNonce = randomBytes(32);
+      const vm = await provision({ arm, azure: azure!, run, nonce: launchNonce, signal, log, ...(o.callerIp ? { callerIp: o.callerIp } : {}) });
+      const port = (await o.onProvisioned?.(vm))?.port ?? o.runnerPort ?? 443;
+      url = `https://${vm.publicIp.includes(':') ? `[${vm.publicIp}]` : vm.publicIp}:${port}`;
+    }
+    // ---- 2. attested TLS (a new VM needs time to boot: network errors are retried until readyTimeoutMs)
+    const atlsOpts = { ...(o.trustAnchors ? { trustAnchors: o.trustAnchors } : {}), policy, signal, ...(launchNonce ? { launchNonce } : {}), ...(o.allowReplayable ? { allowReplayable: true } : {}) };
+    const deadline = Date.now() + (o.runnerUrl ? 0 : (o.readyTimeoutMs ?? 600_000));
+    let session: AtlsSession;
+    for (;;) {
+      try {
+        session = await attestRunner(url, atlsOpts);
+        break;
+      } catch (e) {
+        if (e instanceof VerificationError || !isNetworkError(e) || Date.now() > deadline) throw e;
+        await sleep(o.pollMs ?? 5000, signal);
+      }
+    }
+    res.atls = session.checks;
+    res.replayable = session.replayable;
+    if (session.replayable) log(`WARNING: replayable attestation accepted (--allow-replayable-attestation): ${REPLAYABLE_WARNING}`);
+    log(`attested TLS: ${session.akSubject}; certificate pinned`);
+    try {
+      await trainAndCollect(session, signal);
+    } finally {
+      session.agent.destroy();
+    }
+  };
+
+  const trainAndCollect = async (session: AtlsSession, signal: AbortSignal): Promise<void> => {
+    // ---- 3. config, start, live log, poll /attestation?nonce=
+    const client = new RunnerClient(session);
+    const measured = await client.sendConfig(cfg.axolotlYaml, signal);
+    const sent = createHash('sha256').update(cfg.axolotlYaml).digest('hex');
+    if (measured !== sent) throw new VerificationError('CONFIG_MISMATCH', `the runner measured config sha256 ${measured}, the launcher sent ${sent}`);
+    await client.start(signal);
+    log('fine-tune started; streaming the runner log');
+    // The log stream ends with the flow, whichever way the flow ends.
+    const logStop = new AbortController();
+    const logSignal = AbortSignal.any([signal, logStop.signal]);
+    const logs = client.streamLogs(o.onLogText ?? ((t) => process.stderr.write(t)), { signal: logSignal, onDrop: (e) => log(`log stream dropped (${e.message}); resuming`) });
+    logs.catch(() => undefined);
+    try {
+      await collect(client, logs, signal);
+    } finally {
+      logStop.abort(new Error('flow ended'));
+    }
+  };
+
+  const collect = async (client: RunnerClient, logs: Promise<boolean>, signal: AbortSignal): Promise<void> => {
+    const session = { replayable: res.replayable === true };
+    const attNonce = session.replayable ? undefined : randomBytes(32).toString('hex');
+    let doc: Uint8Array | undefined;
+    for (let failures = 0; !doc; ) {
+      try {
+        doc = await client.attestation(attNonce, signal);
+        failures = 0;
+      } catch (e) {
+        if (signal.aborted || (e as { code?: string }).code !== 'RUNNER_UNREACHABLE' || ++failures >= (o.maxPollFailures ?? 5)) throw e;
+      }
+      if (!doc) await sleep(o.pollMs ?? 5000, signal);
+    }
+    await logs.then((ok) => ok || log('the log stream could not be resumed; the run completed regardless'), () => undefined);
+    // ---- 4. documents next to the config
+    await mkdir(dir, { recursive: true });
+    const legacy = attNonce ? await client.attestation(undefined, signal) : doc;
+    if (!legacy) throw new Error('runner lost its attestation');
+    await writeFile(join(dir, 'attestation.json'), legacy);
+    files.push(join(dir, 'attestation.json'));
+    if (attNonce) {
+      await writeFile(join(dir, 'aibom.json'), doc);
+      files.push(join(dir, 'aibom.json'));
+    }
+    // ---- 5. outputs: the runner uploads them with a create+write SAS; we download them with our own credential
+    const outDir = join(dir, 'outputs');
+    if (storage && auth) {
+      const { sasUrl } = await makeUploadSas(storage, auth);
+      const prefix = `${res.runId ?? `runner-${Date.now()}`}/`;
+      log(`runner uploads its outputs to ${storage.url}/${prefix}`);
+      const up = await client.storageUpload(sasUrl, prefix, signal);
+      files.push(...(await downloadOutputs(storage, auth, prefix, up.uploaded, outDir, { signal, onProgress: o.onProgress ?? progressBar() })));
+    } else log('no --storage-url: the outputs stay on the runner and the weights are NOT checked');
+    // ---- 6. verify both documents with the checks of aicert-verify, weights included
+    const artifacts: ArtifactVerifier | undefined = storage
+      ? async (expected) => {
+          const r = await verifyArtifacts(expected.map((x) => ({ name: x.name, digest: { sha256: x.sha256 } })), [outDir]);
+          return { ok: r.ok, matched: r.matched.map((m) => m.name), missing: r.missing, extra: r.extra.map((x) => x.name), mismatched: r.mismatched.map((m) => m.name) };
+        }
+      : undefined;
+    const vo: VerifyAibomOptions = {
+      policy,
+      ...(o.trustAnchors ? { trustAnchors: o.trustAnchors } : {}),
+      ...(o.containers !== undefined ? { containers: o.containers } : {}),
+      ...(artifacts ? { artifacts } : {}),
+    };
+    res.attestation = await verifyAibom(legacy, vo);
+    if (attNonce) res.aibom = await verifyAibom(doc, { ...vo, nonce: attNonce });
+    const ok = res.attestation.valid && (res.aibom?.valid ?? true);
+    res.exit = ok ? 0 : 1;
+    if (!ok) res.error = (res.aibom && !res.aibom.valid ? res.aibom : res.attestation).error?.message ?? 'a check could not run (see the report)';
+  };
+
+  const cleanup = async () => {
+    if (!run || !arm) return;
+    log(`run ${run.state.runId}: deleting cloud resources`);
+    const t = await teardown(run, arm, { log });
+    res.teardown = { failed: t.failed };
+  };
+  try {
+    await withCleanup(flow, cleanup, { ...(o.signals ? { signals: o.signals } : {}), ...(o.emitter ? { emitter: o.emitter } : {}), log });
+  } catch (e) {
+    res.exit = e instanceof VerificationError || e instanceof PolicyError ? 1 : 3;
+    res.error = e instanceof VerificationError ? `${e.code}: ${e.message}` : (e as Error).message;
+  }
+  if (res.teardown?.failed.length) {
+    res.exit = res.exit === 1 ? 1 : 3;
+    res.error = `${res.error ? `${res.error}; ` : ''}${res.teardown.failed.length} resource(s) could not be deleted: run 'aicert down ${res.runId}'`;
+  }
+  return res;
+}

@@ -1,0 +1,110 @@
+/**
+ * One fine-tune of the reference runner, measured exactly as the original aicert server did (src/runner/measure.ts):
+ * PCR 14 gets the config, base image, model, dataset, other images (before training, so nothing unmeasured is
+ * used), then timing and compute; PCR 8 the outputs. Then the original quote (no qualification) is taken, and the
+ * AIBOM v1 statement event is extended last into PCR 8 so v1 quotes bound to sha256(D ‖ nonce) can follow.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseDocument } from 'yaml';
+import { buildStatement } from './emit.js';
+import type { Fetcher } from './fetchers.js';
+import { events, Measurer, PyFloat, sha256Hex, type PyJson } from './measure.js';
+import { runTraining } from './trainer.js';
+import type { QuoteResult } from './tpm.js';
+
+/** The validated config the launcher sent (from src/launcher/config.ts parseConfig). */
+export interface JobConfig {
+  yaml: string;
+  baseModel: { repo: string; revision: string; url: string };
+  dataset: { repo: string; revision: string; url: string; file: string };
+}
+
+/** What the job needs from the server: a serialized TPM, paths and plug-ins. */
+export interface JobEnv {
+  measurer: Measurer;
+  quoteAll: (qualificationHex?: string) => Promise<QuoteResult>;
+  fetcher: Fetcher;
+  trainCommand: readonly string[];
+  images: readonly { name: string; id: string }[];
+  workDir: string;
+  log: (text: string) => void;
+  signal: AbortSignal;
+}
+
+/** The finished run: what /attestation and /storage-upload serve. */
+export interface JobResult {
+  legacyQuote: QuoteResult;
+  statement: Uint8Array;
+  outputDir: string;
+  outputs: { path: string; sha256: string; size: number }[];
+}
+
+/** YAML text → the dict json.dumps would see (yaml ints stay ints, floats become PyFloat). */
+export function yamlToPy(text: string): PyJson {
+  const doc = parseDocument(text, { intAsBigInt: true, uniqueKeys: true });
+  if (doc.errors.length) throw new TypeError(`config YAML: ${doc.errors[0]!.message}`);
+  const conv = (v: unknown, depth: number): PyJson => {
+    if (depth > 64) throw new TypeError('config nested too deeply');
+    if (v === null || v === undefined) return null;
+    if (typeof v === 'bigint') {
+      if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER)) throw new TypeError('config integer out of range');
+      return Number(v);
+    }
+    if (typeof v === 'number') return new PyFloat(v);
+    if (typeof v === 'string' || typeof v === 'boolean') return v;
+    if (Array.isArray(v)) return v.map((x) => conv(x, depth + 1));
+    if (typeof v === 'object') return Object.fromEntries(Object.entries(v as object).map(([k, x]) => [k, conv(x, depth + 1)]));
+    throw new TypeError(`config value of type ${typeof v} is not supported`);
+  };
+  return conv(doc.toJS({ mapAsMap: false }), 0);
+}
+
+/** Runs one fine-tune end to end; rejects on any failure (the server reports it on /attestation). */
+export async function runJob(cfg: JobConfig, env: JobEnv): Promise<JobResult> {
+  const startedOn = new Date().toISOString();
+  const say = (m: string) => env.log(`[runner] ${m}\n`);
+  const dir = join(env.workDir, 'run');
+  await rm(dir, { recursive: true, force: true });
+  const outputDir = join(dir, 'outputs');
+  await mkdir(outputDir, { recursive: true });
+  const configFile = join(dir, 'aicert.yaml');
+  await writeFile(configFile, cfg.yaml);
+
+  // Fetch the pinned inputs; a mirror that holds another commit is refused.
+  say(`fetching base model ${cfg.baseModel.repo}@${cfg.baseModel.revision}`);
+  const model = await env.fetcher({ kind: 'model', repo: cfg.baseModel.repo, revision: cfg.baseModel.revision }, env.signal);
+  say(`fetching dataset ${cfg.dataset.repo}@${cfg.dataset.revision} (${cfg.dataset.file})`);
+  const data = await env.fetcher({ kind: 'dataset', repo: cfg.dataset.repo, revision: cfg.dataset.revision, file: cfg.dataset.file }, env.signal);
+  if (model.commit !== cfg.baseModel.revision || data.commit !== cfg.dataset.revision) throw new Error('fetched commit differs from the pinned one');
+
+  // Measure every input before it is used, in the original order.
+  const m = env.measurer;
+  const [base, ...rest] = env.images;
+  await m.event(14, events.config(yamlToPy(cfg.yaml), sha256Hex(cfg.yaml)));
+  if (base) await m.event(14, events.inputImage(base.name, base.id));
+  await m.event(14, events.inputResource({ resource_type: 'model', repo: cfg.baseModel.url, hash: cfg.baseModel.revision, path: 'base-model' }, `sha1:${model.commit}`));
+  await m.event(14, events.inputResource({ resource_type: 'dataset', repo: cfg.dataset.url, hash: cfg.dataset.revision, path: cfg.dataset.file }, `sha1:${data.commit}`));
+  for (const im of rest) await m.event(14, events.inputImage(im.name, im.id));
+
+  // Train, then measure timing, compute and the outputs.
+  say('training');
+  const r = await runTraining(
+    env.trainCommand,
+    { modelDir: model.dir, datasetDir: data.dir, datasetFile: join(data.dir, cfg.dataset.file), configFile, outputDir },
+    env.log,
+    env.signal,
+  );
+  await m.event(14, events.timing(Math.round(r.seconds * 1e6) / 1e6));
+  for (const f of r.totalFlos) await m.event(14, events.computeConsumed(f));
+  await m.outputs(r.outputs);
+  say(`measured ${r.outputs.length} outputs`);
+
+  // The original quote first (PCR 8 = outputs only), then the v1 statement event.
+  const legacyQuote = await env.quoteAll();
+  const statement = buildStatement(m.log[14], m.log[8][0]!, { invocationId: randomUUID(), startedOn, finishedOn: new Date().toISOString() });
+  await m.statement(sha256Hex(statement));
+  say('done');
+  return { legacyQuote, statement, outputDir, outputs: r.outputs };
+}
