@@ -41,9 +41,26 @@ describe.skipIf(!built)('npm pack → install into an empty folder', () => {
     expect(usage.status).toBe(2);
   });
 
+  test('npx aicert-verify verifies the shipped demo AIBOM and its weights from the installed package', () => {
+    const d = (f: string) => join(repo, 'testvectors', 'demo', f);
+    const args = ['--no-install', 'aicert-verify', d('aibom.json'), '--trust-root', d('trust-root.pem'), '--policy', d('policy.json'), '--model', d('weights')];
+    const r = spawnSync('npx', args, { cwd: dir, encoding: 'utf8' });
+    expect(r.stdout).toContain('VALID');
+    expect(r.status).toBe(0);
+    const json = spawnSync('npx', [...args, '--json'], { cwd: dir, encoding: 'utf8' });
+    expect(JSON.parse(json.stdout).valid).toBe(true);
+    // Without the demo's trust root the embedded Azure root is used, and the throwaway CA is refused.
+    const untrusted = spawnSync('npx', ['--no-install', 'aicert-verify', d('aibom.json'), '--policy', d('policy.json')], { cwd: dir, encoding: 'utf8' });
+    expect(untrusted.status).toBe(1);
+    const garbage = spawnSync('npx', ['--no-install', 'aicert-verify', d('policy.json')], { cwd: dir, encoding: 'utf8' });
+    expect(garbage.status).toBe(2);
+  });
+
   test('every subpath export resolves with types', () => {
     const script = `
-      const subs = ['aicert', 'aicert/tpm', 'aicert/eventlog', 'aicert/aibom', 'aicert/launcher', 'aicert/errors'];
+      const subs = ['aicert', 'aicert/tpm', 'aicert/eventlog', 'aicert/aibom', 'aicert/launcher', 'aicert/node', 'aicert/errors'];
+      const { verifyAibom } = await import('aicert');
+      if (typeof verifyAibom !== 'function') process.exit(5);
       for (const s of subs) await import(s);
       const { verifyQuote } = await import('aicert/tpm');
       const { VerificationError } = await import('aicert/errors');
