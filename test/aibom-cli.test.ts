@@ -1,5 +1,5 @@
 /** `aicert verify` / `aicert-verify` per the CLI contract: exit codes 0/1/2, --json shape, human report. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
@@ -36,7 +36,7 @@ const m = quoteManifest();
     doc = f('attestation.json', legacyDoc(M));
     common = ['--trust-root', resolve(QUOTE_DIR, 'ca/root.pem'), '--at', M.generated_at];
   });
-  afterAll(() => undefined);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   test('--json: exactly {valid, checks, claims}; exit 0 when every check passed', async () => {
     const r = await runCli(['verify', doc, ...common, '--measurements', f('m.json', measurementsOf(M, [0, 1, 2, 3, 4, 5, 6, 7])), '--containers', f('c.json', {}), '--json']);

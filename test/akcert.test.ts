@@ -174,11 +174,14 @@ describe('leaf selection and input forms', () => {
       '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----', new Uint8Array(0), pem('ak-rsa').slice(0, 200)]) {
       expect(() => parseCertificates([der('ak-rsa'), bad])).toThrow(MalformedInputError);
     }
+    let thrown: unknown;
     try {
       parseCertificates([der('ak-rsa'), new Uint8Array([0x30, 0x03, 0x02, 0x01])]);
     } catch (e) {
-      expect((e as MalformedInputError).path).toContain('certs[1]');
+      thrown = e;
     }
+    expect(thrown).toBeInstanceOf(MalformedInputError);
+    expect((thrown as MalformedInputError).path).toContain('certs[1]');
     // Trailing bytes after the DER certificate.
     expect(() => parseCertificates(new Uint8Array([...der('ak-rsa'), 0]))).toThrow(MalformedInputError);
   });

@@ -114,7 +114,8 @@ const TCG_LOGS = (d: string) =>
 describe.skipIf(!dir)('TCG event-log conformance (shared vectors)', () => {
   const cases = dir ? loadExpectedCases(dir) : [];
 
-  it.each(cases.map((c) => [c.file, c] as const))('%s replays to its origin expected values', (_f, c) => {
+  // The workaround case has its own test below (its origin values are all for the PCR that needs it).
+  it.each(cases.filter((c) => !c.workaround).map((c) => [c.file, c] as const))('%s replays to its origin expected values', (_f, c) => {
     const log = parseTcgLog(read(c.file));
     const rep = replay(log);
     const withEvents = new Set(log.events.filter((e) => !e.noExtend).map((e) => e.pcr));
@@ -123,7 +124,6 @@ describe.skipIf(!dir)('TCG event-log conformance (shared vectors)', () => {
       const alg = hashAlgByName(name)!;
       if (!log.banks.includes(alg)) continue; // e.g. sha256 values listed for a SHA1-only log
       for (const [p, want] of Object.entries(pcrs)) {
-        if (c.workaround && p === '5') continue; // checked below, through the named option
         // Origin JSON lists whole quotes; MANIFEST compares the PCRs the log extends (PCR 10 there is IMA's, say).
         if (!withEvents.has(Number(p))) continue;
         const got = rep.get(alg)!.get(Number(p))!;
@@ -131,7 +131,6 @@ describe.skipIf(!dir)('TCG event-log conformance (shared vectors)', () => {
         compared++;
       }
     }
-    if (c.workaround) return;
     expect(compared).toBeGreaterThan(0);
     // The same values also verify through verifyLog, for every listed PCR the log extends.
     const allowMissingBanks = /uefivar|uefiaction/.test(c.file);

@@ -79,7 +79,8 @@ describe('fuzz: only typed errors', () => {
     for (const b of [legacy, agile]) {
       const t = performance.now();
       expect(() => parseTcgLog(b)).toThrow(MalformedInputError);
-      expect(performance.now() - t).toBeLessThan(2000);
+      // Hang guard only (quadratic work on 1 MiB would take minutes); speed belongs in bench/.
+      expect(performance.now() - t).toBeLessThan(15_000);
     }
   });
 
@@ -89,9 +90,10 @@ describe('fuzz: only typed errors', () => {
     new DataView(legacy.buffer).setUint32(28, 0xc0000000, true);
     const agile = buildAgileLog([{ pcr: 4, type: TCG_EV.EV_EFI_ACTION, data: new Uint8Array(8), eventSize: 0xc0000000 }]);
     for (const b of [legacy, agile]) {
-      const t = performance.now();
+      // No allocation of the declared size: ArrayBuffer memory stays flat (a 3 GB buffer would show until GC).
+      const before = process.memoryUsage().arrayBuffers;
       expect(() => parseTcgLog(b)).toThrow(MalformedInputError);
-      expect(performance.now() - t).toBeLessThan(50);
+      expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 << 20);
     }
   });
 });

@@ -1,7 +1,7 @@
 // The sharded digest (spec/sharded-digest.md), recomputed independently with dd + openssl + xxd in a shell.
 import { execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -52,7 +52,11 @@ describe('spec test vectors (spec/sharded-digest.md §4)', () => {
     expect(d.shards).toEqual(shellRoot(p, 4096).shards);
     const big = await shardedDigestFile(p);
     expect(big.algorithm).toBe('aicert-sharded-sha256-1073741824');
-    expect(big.digest).toBe('4a39202a35510276e4acbbf44083d0c6345b41a8709824e6e6b2c4c3b4904c91');
+    // The table's 1 GiB row, confirmed by dd+openssl; its single shard is SHA-256 of P (node:crypto).
+    const gib = shellRoot(p, 2 ** 30);
+    expect(gib.root).toBe('4a39202a35510276e4acbbf44083d0c6345b41a8709824e6e6b2c4c3b4904c91');
+    expect(gib.shards).toEqual([createHash('sha256').update(readFileSync(p)).digest('hex')]);
+    expect(big.digest).toBe(gib.root);
     const empty = patternFile('empty.bin', 0);
     expect(shellRoot(empty, 4096).root).toBe('78c6dec2ca86f62958f6b28345a0c31470c3a5ef6251e74faadb6e6040e3e9a2');
     expect((await shardedDigestFile(empty, { shardSize: 4096 })).digest).toBe('78c6dec2ca86f62958f6b28345a0c31470c3a5ef6251e74faadb6e6040e3e9a2');

@@ -149,6 +149,7 @@ export function readFacts(events: AppEvent[], warnings: string[]): AppFacts {
 function readOutputs(e: AppEvent, warnings: string[]): { name: string; sha256: string }[] {
   const list = Array.isArray(e.content) ? e.content : isObj(e.content) && Array.isArray(e.content.outputs) ? e.content.outputs : undefined;
   if (!list) throw new MalformedInputError('outputs content is not a list', { path: at(e, 'content') });
+  const seen = new Set<string>();
   return list.map((o, i) => {
     const p = at(e, `content[${i}]`);
     const s = isObj(o) && isObj(o.spec) ? o.spec : undefined;
@@ -156,6 +157,9 @@ function readOutputs(e: AppEvent, warnings: string[]): { name: string; sha256: s
     if (!s || typeof s.path !== 'string' || !r) throw new MalformedInputError('output is not {spec: {path}, resolved: {hash}}', { path: p });
     const h = normaliseHash(r.hash, `${p}.resolved.hash`, warnings);
     if (h.hex.length !== 64 || (h.alg && h.alg !== 'sha256')) throw new MalformedInputError('output hash is not sha256', { path: `${p}.resolved.hash` });
+    // One file, one digest: a path listed twice would let either digest pass as "the" output.
+    if (seen.has(s.path)) throw new VerificationError('CLAIMS_MISMATCH', `output ${JSON.stringify(s.path.slice(0, 80))} is listed twice in the outputs event`);
+    seen.add(s.path);
     return { name: s.path, sha256: h.hex };
   });
 }

@@ -106,7 +106,13 @@ export function parsePolicy(input: Policy | Obj | string | Uint8Array): Policy {
     });
   }
   if (o.requiredEvents !== undefined) p.requiredEvents = arr(o.requiredEvents, 'policy.requiredEvents').map((s, i) => str(s, `policy.requiredEvents[${i}]`));
-  if (o.platformSubjects !== undefined) p.platformSubjects = arr(o.platformSubjects, 'policy.platformSubjects').map((s, i) => str(s, `policy.platformSubjects[${i}]`));
+  if (o.platformSubjects !== undefined) {
+    p.platformSubjects = arr(o.platformSubjects, 'policy.platformSubjects').map((s, i) => {
+      // An empty string is contained in every subject: it would allow any platform.
+      if (str(s, `policy.platformSubjects[${i}]`) === '') throw new MalformedInputError('empty platform subject (it would match every subject)', { path: `policy.platformSubjects[${i}]` });
+      return s as string;
+    });
+  }
   return p;
 }
 
@@ -118,7 +124,8 @@ export function normaliseRepoRef(s: string): string {
 /** Container ids: `{"<image>": "sha256:<hex>" | [...]}` (the original container_measurements.json is this form). */
 export function parseContainers(input: unknown, path = 'containers'): Record<string, string[]> {
   const o = obj(typeof input === 'string' || input instanceof Uint8Array ? parseStrictJson(input, path) : input, path);
-  const out: Record<string, string[]> = {};
+  // Image names are data: no prototype, so "__proto__" is a key and "constructor" is not an inherited entry.
+  const out: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
   for (const [name, v] of Object.entries(o)) {
     const list = typeof v === 'string' ? [v] : arr(v, `${path}.${name}`);
     out[name] = list.map((id, i) => {
@@ -150,7 +157,7 @@ export function mergePolicies(list: Policy[]): Policy {
     for (const [bank, m] of Object.entries(p.pcrs ?? {})) for (const [k, v] of Object.entries(m)) ((out.pcrs ??= {})[bank] ??= {})[k] = inter(out.pcrs?.[bank]?.[k], v);
     if (p.containers) {
       // An empty list still is a rule: no image is allowed.
-      out.containers ??= {};
+      out.containers ??= Object.create(null) as Record<string, string[]>;
       for (const [k, v] of Object.entries(p.containers)) out.containers[k] = inter(out.containers[k], v);
     }
     for (const [k, v] of Object.entries(p.bootEvents ?? {})) {

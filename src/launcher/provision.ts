@@ -7,7 +7,8 @@
 import { isIP } from 'node:net';
 import { abortableSleep, ArmHttpError, CloudError, type ArmClient } from './arm.js';
 import type { AzureSettings } from './config.js';
-import { newRunId, RunFile, type ResourceKind, type ResourceRecord } from './state.js';
+import { MalformedInputError } from '../errors.js';
+import { isRunId, newRunId, RunFile, type ResourceKind, type ResourceRecord } from './state.js';
 
 export const API_VERSIONS = { resourceGroup: '2021-04-01', network: '2024-05-01', compute: '2024-07-01', disk: '2024-03-02' } as const;
 
@@ -65,12 +66,24 @@ export function launchUserData(runId: string, nonce: Uint8Array): string {
   return Buffer.from(JSON.stringify(doc), 'utf8').toString('base64');
 }
 
-/** Reads launchUserData's output back (for the runner); TypeError when it is not one. */
+/** Reads launchUserData's output back (for the runner); MalformedInputError with a field path when it is not one. */
 export function parseLaunchUserData(b64: string): { runId: string; nonce: Uint8Array } {
-  const v = JSON.parse(Buffer.from(b64, 'base64').toString('utf8')) as { aicert_launch?: { version?: unknown; run_id?: unknown; nonce?: unknown } };
-  const l = v?.aicert_launch;
-  if (!l || l.version !== 1 || typeof l.run_id !== 'string' || typeof l.nonce !== 'string' || !/^[0-9a-f]{64}$/.test(l.nonce))
-    throw new TypeError('not aicert launch userData (version 1)');
+  // Strict base64 first: Buffer.from silently drops characters outside the alphabet.
+  if (typeof b64 !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || b64.length % 4 !== 0)
+    throw new MalformedInputError('launch userData is not base64', { path: 'userData' });
+  let v: { aicert_launch?: { version?: unknown; run_id?: unknown; nonce?: unknown } } | null;
+  try {
+    v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(b64, 'base64')));
+  } catch (e) {
+    throw new MalformedInputError('launch userData is not UTF-8 JSON', { path: 'userData' }, { cause: e });
+  }
+  const l = v !== null && typeof v === 'object' ? v.aicert_launch : undefined;
+  if (!l || typeof l !== 'object') throw new MalformedInputError('not aicert launch userData', { path: 'userData.aicert_launch' });
+  if (l.version !== 1) throw new MalformedInputError('unsupported launch userData version', { path: 'userData.aicert_launch.version' });
+  if (typeof l.run_id !== 'string' || !isRunId(l.run_id))
+    throw new MalformedInputError('run_id is not a run identifier', { path: 'userData.aicert_launch.run_id' });
+  if (typeof l.nonce !== 'string' || !/^[0-9a-f]{64}$/.test(l.nonce))
+    throw new MalformedInputError('nonce is not 32 bytes of lowercase hex', { path: 'userData.aicert_launch.nonce' });
   return { runId: l.run_id, nonce: new Uint8Array(Buffer.from(l.nonce, 'hex')) };
 }
 

@@ -23,6 +23,9 @@ export async function verifyAkQuote(
 ): Promise<AkQuoteVerification> {
   if (!Array.isArray(input.akCertificates) || input.akCertificates.length === 0) throw new TypeError('akCertificates must be a non-empty array');
   const checks: Check[] = [];
+  // Start the quote now: verifyQuote copies its inputs before its first await, so the chain's await cannot change them.
+  const pending = verifyQuote(input, options);
+  pending.catch(() => undefined);
   // Chain: path to a configured trust anchor, validity at `at`, signatures, constraints, EKU.
   let chain: AkChainResult;
   try {
@@ -38,7 +41,7 @@ export async function verifyAkQuote(
   // Quote: every check of verifyQuote, with the AK given by the caller (TPM public area preferred).
   let q: QuoteVerification;
   try {
-    q = await verifyQuote(input, options);
+    q = await pending;
   } catch (e) {
     if (e instanceof VerificationError) throw new VerificationError(e.code, e.message, { ...e.details, checks: [...checks, ...((e.details?.checks as Check[]) ?? [])] }, { cause: e });
     throw e;

@@ -80,6 +80,14 @@ export function normalisePcrs(pcrs: NonNullable<VerifyQuoteInput['pcrs']>, selec
   throw new TypeError('pcrs must be a Map, bytes or a JSON object');
 }
 
+/** A private copy of the supplied PCR values (Maps and byte values copied, JSON maps copied two levels deep). */
+function copyPcrsInput(pcrs: VerifyQuoteInput['pcrs']): VerifyQuoteInput['pcrs'] {
+  if (pcrs instanceof Map) return new Map([...pcrs].map(([b, m]) => [b, m instanceof Map ? new Map([...m].map(([i, v]) => [i, v instanceof Uint8Array ? v.slice() : v])) : m]));
+  if (pcrs instanceof Uint8Array) return pcrs.slice();
+  if (typeof pcrs === 'object' && pcrs !== null) return Object.fromEntries(Object.entries(pcrs).map(([b, m]) => [b, typeof m === 'object' && m !== null ? { ...m } : m]));
+  return pcrs;
+}
+
 /** True when the supplied values cover exactly the selected PCRs, bank by bank. */
 function sameSelection(values: PcrValues, selection: PcrBankSelection[]): boolean {
   const selBanks = selection.filter((s) => s.pcrs.length > 0);
@@ -123,8 +131,10 @@ export async function verifyQuote(input: VerifyQuoteInput, options: VerifyQuoteO
   assertBytes(input.attest, 'attest');
   assertBytes(input.signature, 'signature');
   if (input.nonce !== undefined) assertBytes(input.nonce, 'nonce');
-  // Copy inputs before any await, so a caller mutating buffers cannot change what was checked.
+  // Copy inputs before any await, so a caller mutating buffers cannot change what was checked (or what is returned).
   const attestBytes = input.attest.slice();
+  const nonce = input.nonce?.slice();
+  const pcrsIn = copyPcrsInput(input.pcrs);
   const rep: Report = new Report();
   // Parse: structure errors are MalformedInputError.
   const attest = parseAttest(attestBytes);
@@ -171,16 +181,16 @@ export async function verifyQuote(input: VerifyQuoteInput, options: VerifyQuoteO
   rep.pass('signature', `${scheme.toUpperCase()}-${hashName(hashAlg)} signature verifies with the ${describeKey(ak.material)} AK`);
 
   // Nonce: qualifyingData must equal the caller's fresh nonce (constant time).
-  if (input.nonce === undefined) rep.skip('nonce', `no nonce given; quote carries ${attest.extraData.length} bytes of qualifying data`);
-  else if (!constantTimeEqual(attest.extraData, input.nonce)) rep.fail('nonce', 'NONCE_MISMATCH', 'qualifying data does not equal the expected nonce', { expected: toHex(input.nonce), actual: toHex(attest.extraData) });
-  else rep.pass('nonce', `qualifying data equals the expected ${input.nonce.length}-byte nonce`);
+  if (nonce === undefined) rep.skip('nonce', `no nonce given; quote carries ${attest.extraData.length} bytes of qualifying data`);
+  else if (!constantTimeEqual(attest.extraData, nonce)) rep.fail('nonce', 'NONCE_MISMATCH', 'qualifying data does not equal the expected nonce', { expected: toHex(nonce), actual: toHex(attest.extraData) });
+  else rep.pass('nonce', `qualifying data equals the expected ${nonce.length}-byte nonce`);
 
   // PCRs: the supplied set must equal the selection exactly, and their digest must be the quoted one.
   let pcrs: PcrValues | undefined;
-  if (input.pcrs === undefined) {
+  if (pcrsIn === undefined) {
     rep.skip('pcrs', `no PCR values given; quote covers ${formatSelection(quote.pcrSelect)}`);
   } else {
-    const values = normalisePcrs(input.pcrs, quote.pcrSelect);
+    const values = normalisePcrs(pcrsIn, quote.pcrSelect);
     if (!sameSelection(values, quote.pcrSelect)) {
       rep.fail('pcrs.selection', 'PCR_SELECTION_MISMATCH', `supplied PCRs ${formatSelection([...values].map(([h, m]) => ({ hashAlg: h, pcrs: [...m.keys()].sort((a, b) => a - b) })))} differ from the quoted selection ${formatSelection(quote.pcrSelect)}`);
     }

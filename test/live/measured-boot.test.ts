@@ -21,6 +21,7 @@ const has = (t: string) => spawnSync('sh', ['-c', `command -v ${t}`], { stdio: '
 const given = process.env.AICERT_BOOT_DIR;
 const canRun = given !== undefined || has('qemu-system-x86_64');
 if (!canRun) console.warn('NOTICE: qemu-system-x86_64 not installed and AICERT_BOOT_DIR unset; measured-boot test skipped.');
+if (canRun && !has('tpm2_checkquote')) console.warn('NOTICE: tpm2_checkquote not installed; the measured-boot tpm2_checkquote cross-check is skipped.');
 
 let dir = given ?? '';
 const file = (f: string) => new Uint8Array(readFileSync(join(dir, f)));

@@ -21,7 +21,9 @@ export function stepBootLog(ctx: Ctx): void {
   if (ev.simulation) return ctx.rep.skip('bootlog', 'simulation mode: no boot event log', 'simulation');
   if (!ev.bootEventLog) return ctx.rep.skip('bootlog', 'the document has no boot event log; boot PCRs are judged by golden values only', 'info');
   const log = parseTcgLog(ev.bootEventLog);
-  const pcrs = [...new Set(log.events.filter(extendsPcr).map((e) => e.pcr))].filter((p) => !APP_PCRS.includes(p)).sort((a, b) => a - b);
+  // Every PCR the log extends, and every PCR a bootEvents rule judges even when the log has no event for it.
+  const ruled = Object.keys(ctx.policy.bootEvents ?? {}).map(Number);
+  const pcrs = [...new Set([...log.events.filter(extendsPcr).map((e) => e.pcr), ...ruled])].filter((p) => !APP_PCRS.includes(p)).sort((a, b) => a - b);
   if (log.events.some((e) => extendsPcr(e) && APP_PCRS.includes(e.pcr))) ctx.warnings.push('the boot event log extends PCR 8/14/15, which AIBOM reserves for app events');
   try {
     const verified = verifyLog(log, ctx.quoted!, { pcrs });

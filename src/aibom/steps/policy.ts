@@ -4,13 +4,13 @@
  * keep the verdict invalid unless allowUncheckedPlatform.
  */
 import { PolicyError } from '../../errors.js';
-import { extendsPcr } from '../../eventlog/replay.js';
 import { toHex } from '../../util/bytes.js';
 import { hashAlgByName } from '../../util/hash.js';
 import type { AppEvent } from '../events.js';
 import { isObj } from '../json.js';
 import type { Policy } from '../policy.js';
 import type { Ctx } from '../report.js';
+import { APP_PCRS } from './logs.js';
 
 const deny = (ctx: Ctx, id: string, code: string, msg: string): never => ctx.rep.fail(id, new PolicyError(code, msg));
 
@@ -32,11 +32,15 @@ function checkPcrs(ctx: Ctx, pcrs: NonNullable<Policy['pcrs']>): void {
 /** Golden boot events: the verified boot log's events of each listed PCR match the rule. */
 function checkBootEvents(ctx: Ctx, rules: NonNullable<Policy['bootEvents']>): void {
   if (!ctx.boot) deny(ctx, 'policy.bootEvents', 'BOOT_LOG_REQUIRED', 'the policy sets golden boot events but no boot event log was verified');
-  const events = ctx.boot!.log.events.filter(extendsPcr);
+  // Only events of PCRs whose replay matched the quote, and only in the banks that were compared, prove anything.
+  const { events, pcrs: verdicts } = ctx.boot!.verified;
   for (const [k, rule] of Object.entries(rules)) {
+    const verdict = verdicts.find((v) => v.pcr === Number(k));
+    if (!verdict) deny(ctx, 'policy.bootEvents', 'PCR_NOT_QUOTED', `policy sets boot events for PCR ${k}, whose boot events were not verified against the quote (PCRs ${APP_PCRS.join(', ')} hold app events)`);
     const evs = events.filter((e) => e.pcr === Number(k));
     for (const [bank, golden] of Object.entries(rule.digests)) {
       const alg = hashAlgByName(bank)!;
+      if (!verdict!.banks.includes(alg)) deny(ctx, 'policy.bootEvents', 'PCR_NOT_QUOTED', `policy sets ${bank} boot events for PCR ${k}, but the quote does not cover that bank, so the log's ${bank} digests are unverified`);
       const got = evs.map((e) => e.digests.find((d) => d.alg === alg)).map((d) => (d ? toHex(d.digest) : ''));
       if (rule.match === 'subset') {
         const bad = got.findIndex((g) => !golden.includes(g));
