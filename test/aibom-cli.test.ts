@@ -2,24 +2,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { main } from '../src/cli/main.js';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { runCli } from './helpers/cli.js';
 import { checkArtifacts, sha256Of } from '../src/aibom/index.js';
 import { legacyDoc, measurementsOf, QUOTE_DIR, quoteManifest, sha256hex } from './helpers/aibom-fixtures.js';
-
-/** Runs the CLI in-process, capturing stdout and stderr. */
-export async function runCli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    return { code: await main(argv), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 
 const m = quoteManifest();
 (m ? describe : describe.skip)('aicert verify on an original attestation.json (real swtpm quote)', () => {
@@ -71,7 +57,7 @@ const m = quoteManifest();
     expect(model.out).toMatch(/✗ artifacts/);
   });
 
-  test('malformed input and bad usage exit 2 with nothing on stdout in --json mode', async () => {
+  test('malformed input and bad usage exit 2: one JSON error document with --json, nothing on stdout without', async () => {
     const text = JSON.stringify(legacyDoc(M));
     for (const argv of [
       ['verify', f('trunc.json', text.slice(0, 100)), ...common, '--json'],
@@ -85,7 +71,12 @@ const m = quoteManifest();
     ]) {
       const r = await runCli(argv);
       expect(r.code, argv.join(' ')).toBe(2);
-      expect(r.out).toBe('');
+      if (argv.includes('--json')) {
+        const j = JSON.parse(r.out) as { valid: boolean; checks: unknown[]; error: { code: string } };
+        expect(j.valid).toBe(false);
+        expect(j.checks).toEqual([]);
+        expect(['MALFORMED_INPUT', 'USAGE']).toContain(j.error.code);
+      } else expect(r.out).toBe('');
     }
   });
 });

@@ -70,6 +70,12 @@ describe('parsePolicy', () => {
     expect(m.pcrs).toEqual({ sha256: { '0': [H('b')], '1': [H('d')] } });
     expect(m.containers).toEqual({});
   });
+
+  test('merging two platform subject lists is refused (a union would let the platforms of either policy pass)', () => {
+    const one = mergePolicies([{ platformSubjects: ['TrustedVM.Azure'] }, { pcrs: { sha256: { '0': [H('a')] } } }]);
+    expect(one.platformSubjects).toEqual(['TrustedVM.Azure']);
+    expect(() => mergePolicies([{ platformSubjects: ['TrustedVM.Azure'] }, { platformSubjects: ['attacker.example'] }])).toThrow(MalformedInputError);
+  });
 });
 
 const vd = vectorsDir();

@@ -1,7 +1,7 @@
 /**
  * Claims: the model's ID card, read from the measured app events (and, for v1, checked against the signed-over
  * statement: resolvedDependencies and subjects must say exactly what the PCR 14 inputs and PCR 8 outputs say,
- * spec/aibom-v1.md §5.3). A disagreement is VerificationError CLAIMS_MISMATCH.
+ * spec/aibom-v1.md §5, step 8). A disagreement is VerificationError CLAIMS_MISMATCH.
  */
 import { VerificationError } from '../errors.js';
 import type { AppFacts } from './events.js';

@@ -167,7 +167,11 @@ export function mergePolicies(list: Policy[]): Policy {
     if (p.baseModels) out.baseModels = out.baseModels ? out.baseModels.filter((x) => p.baseModels!.includes(x)) : [...p.baseModels];
     if (p.datasets) out.datasets = out.datasets ? out.datasets.filter((x) => p.datasets!.includes(x)) : [...p.datasets];
     if (p.requiredEvents) out.requiredEvents = [...(out.requiredEvents ?? []), ...p.requiredEvents];
-    if (p.platformSubjects) out.platformSubjects = [...(out.platformSubjects ?? []), ...p.platformSubjects];
+    // "Any of these subjects" lists cannot be intersected by substring: two of them are refused, like boot events.
+    if (p.platformSubjects) {
+      if (out.platformSubjects) throw new MalformedInputError('two policies give platform subjects', { path: 'policy.platformSubjects' });
+      out.platformSubjects = [...p.platformSubjects];
+    }
   }
   return out;
 }

@@ -15,7 +15,9 @@ const USAGE =
 /** Reads --pcrs: tpm2-tools serialized file, plain concatenation, or JSON `{"sha256": {...}}`. */
 function readPcrs(path: string): Uint8Array | ReturnType<typeof pcrValuesFromJson> {
   const b = readInput(path, 'PCR file');
+  // JSON only when it looks like an object of names ('{', blanks, then '"' or '}'): PCR bytes may start with 0x7b.
   const text = b[0] === 0x7b ? tryUtf8Decode(b) : undefined;
+  if (text !== undefined && !/^\{[ \t\r\n]*["}]/.test(text)) return b;
   if (text) {
     try {
       return pcrValuesFromJson(JSON.parse(text));

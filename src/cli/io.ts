@@ -59,8 +59,33 @@ export function printChecks(checks: Check[], out: (s: string) => void = (s) => p
 }
 
 /** Prints one JSON document on stdout. */
+let jsonPrinted = false;
+
+/** True once a command has printed its JSON document (main then prints no error document). */
+export function jsonWasPrinted(): boolean {
+  return jsonPrinted;
+}
+
+/** Starts a command with no JSON printed yet (main may run several commands in one process). */
+export function resetJsonPrinted(): void {
+  jsonPrinted = false;
+}
+
 export function printJson(v: unknown): void {
+  jsonPrinted = true;
   process.stdout.write(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x), 2) + '\n');
+}
+
+/** The machine form of an error that ended a command: code, message, and where in the input when known. */
+export function errorJson(e: unknown): Record<string, unknown> {
+  const err: Record<string, unknown> =
+    e instanceof UsageError ? { code: 'USAGE' } : e instanceof VerificationError || e instanceof PolicyError || e instanceof MalformedInputError ? { code: e.code } : { code: 'ERROR' };
+  err.message = e instanceof UsageError ? e.message.split('\n')[0] : describeError(e);
+  if (e instanceof MalformedInputError) {
+    if (e.path !== undefined) err.path = e.path;
+    if (e.offset !== undefined) err.offset = e.offset;
+  }
+  return err;
 }
 
 /** Describes an error for stderr. */

@@ -1,5 +1,5 @@
 /** `aicert` command dispatcher. Each subcommand lives in its own module and returns an exit code. */
-import { describeError, exitCodeFor, UsageError } from './io.js';
+import { describeError, errorJson, exitCodeFor, jsonWasPrinted, printJson, resetJsonPrinted, UsageError } from './io.js';
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -34,6 +34,23 @@ commands:
 
 Run 'aicert <command> --help' for a command's options.`;
 
+/** True when --json is among the options (before a `--` terminator). */
+function wantsJson(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+/** The JSON an error path prints, in the shape of the command's own report (valid/verified false). */
+function errorDocument(cmd: string, e: unknown): Record<string, unknown> {
+  const err = errorJson(e);
+  if (cmd === 'verify') return { valid: false, checks: [], claims: {}, error: err };
+  // quote and finetune reports carry the error as a string beside its code.
+  const { code, message, ...where } = err;
+  if (cmd === 'quote') return { valid: false, code, error: message, ...where, checks: [] };
+  if (cmd === 'finetune') return { exit: exitCodeFor(e), verified: false, code, error: message, ...where };
+  return { error: err };
+}
+
 /** Runs a subcommand and maps errors to the contract's exit codes. */
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -50,12 +67,15 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`aicert: unknown command '${cmd}'\n\n${HELP}\n`);
     return 2;
   }
+  resetJsonPrinted();
   try {
     const mod = await load();
     return await mod.run(rest);
   } catch (e) {
     process.stderr.write(`aicert ${cmd}: ${describeError(e)}\n`);
     if (!(e instanceof UsageError) && exitCodeFor(e) === 2 && process.env.AICERT_DEBUG) console.error(e);
+    // --json promises one JSON document on stdout, error paths included.
+    if (wantsJson(rest) && !jsonWasPrinted()) printJson(errorDocument(cmd, e));
     return exitCodeFor(e);
   }
 }

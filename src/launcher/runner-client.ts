@@ -10,7 +10,7 @@ import type { AtlsSession } from './atls.js';
 export class RunnerError extends Error {
   override name = 'RunnerError';
   constructor(
-    readonly code: 'RUNNER_UNREACHABLE' | 'RUNNER_HTTP' | 'RUNNER_FAILED' | 'LOG_STREAM_LOST',
+    readonly code: 'RUNNER_UNREACHABLE' | 'RUNNER_HTTP' | 'RUNNER_FAILED',
     message: string,
     readonly status?: number,
   ) {

@@ -2,7 +2,7 @@
  * Checks model files against the digests a certificate binds, reported the way OMS model-signing reports a
  * manifest mismatch (provenance-formats.md §1): matched, missing, extra and mismatched files.
  *
- * Rules (see also spec/sharded-digest.md §5):
+ * Rules (see also spec/sharded-digest.md §6):
  * - Every given file must be bound and match its digest; a given file that is not bound is `extra` and fails.
  * - A bound file that was not given is `missing`. Missing files fail when `requireAll` is true, which is the
  *   default as soon as a directory is given (a directory stands for the whole model); when only single files are
