@@ -27,3 +27,5 @@ export type { CertInput, AkChainOptions, AkChainResult, CertSummary } from './ak
 export { AZURE_VTPM_ROOTS, AZURE_VTPM_INTERMEDIATES } from './trust-azure.js';
 export { verifyAkQuote } from './ak-quote.js';
 export type { VerifyAkQuoteInput, AkQuoteVerification } from './ak-quote.js';
+export { makeCredential } from './credential.js';
+export type { MakeCredentialInput, MadeCredential } from './credential.js';
