@@ -5,6 +5,7 @@ type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, () => Promise<{ run: Command }>> = {
   quote: () => import('./cmd-quote.js'),
+  credential: () => import('./cmd-credential.js'),
   eventlog: () => import('./cmd-eventlog.js'),
   predict: () => import('./cmd-predict.js'),
   hash: () => import('./cmd-hash.js'),
@@ -22,6 +23,7 @@ usage: aicert <command> [options]
 
 commands:
   quote      verify a TPM 2.0 quote (drop-in for tpm2_checkquote)
+  credential seal a secret to an EK for one AK (like tpm2_makecredential -T none)
   eventlog   parse and replay an event log
   predict    compute golden PCR values from a UKI
   hash       sha256sum-style digests of model files and directories (--sharded, --json)

@@ -10,6 +10,7 @@ import { VerificationError } from '../../src/errors.js';
 import { makeCredential, type MadeCredential } from '../../src/tpm/credential.js';
 import { parseTpm2bPublic } from '../../src/tpm/public.js';
 import { concat, toHex } from '../../src/util/bytes.js';
+import { runCli } from '../helpers/cli.js';
 import { startSwtpm, swtpmAvailable, type Swtpm } from '../helpers/swtpm.js';
 
 const run = promisify(execFile);
@@ -173,6 +174,37 @@ describe.skipIf(!swtpmAvailable())('makeCredential activated by swtpm (tpm2_acti
     const err = await makeCredential({ ekPublic: ks.akPub, akName: ks.akName, secret: secretOf(16) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(VerificationError);
     expect((err as VerificationError).code).toBe('EK_NOT_STORAGE_KEY');
+  });
+
+  it('aicert credential writes the file tpm2_activatecredential reads (--ak-name as the tpm2_createak file and as hex, --ak)', async () => {
+    for (const k of KINDS) {
+      const ks = keys.get(k.kind)!;
+      const secret = secretOf(k.digest, 0x21);
+      await writeFile(join(dir, 'cli-secret.bin'), secret);
+      const name = toHex(ks.akName);
+      for (const akArgs of [['--ak-name', join(dir, `ak_${k.kind}.name`)], ['--ak-name', name], ['--ak', join(dir, `ak_${k.kind}.pub`)]]) {
+        const out = join(dir, `cli-${k.kind}.cred`);
+        const r = await runCli(['credential', '--ek', join(dir, `ek_${k.kind}.pub`), ...akArgs, '--secret', join(dir, 'cli-secret.bin'), '--out', out, '--json']);
+        expect(r.code, r.err).toBe(0);
+        const j = JSON.parse(r.out) as { akName: string; credentialBlob: string; encryptedSecret: string };
+        expect(j.akName).toBe(name);
+        const file = new Uint8Array(await readFile(out));
+        expect(toHex(file)).toBe('badcc0de00000001' + j.credentialBlob + j.encryptedSecret);
+        expect(await activate(ks, file)).toEqual(secret);
+      }
+    }
+  });
+
+  it('aicert credential: exit 1 for an AK that is no restricted signer, exit 2 for an oversize secret or bad usage', async () => {
+    const ks = keys.get('rsa')!;
+    await writeFile(join(dir, 'cli-long.bin'), secretOf(33));
+    const ek = join(dir, 'ek_rsa.pub');
+    const bad = await runCli(['credential', '--ek', ek, '--ak', ek, '--secret', join(dir, 'cli-long.bin'), '--json']);
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.out).error.code).toBe('AK_NOT_RESTRICTED_SIGNING');
+    expect((await runCli(['credential', '--ek', ek, '--ak-name', toHex(ks.akName), '--secret', join(dir, 'cli-long.bin'), '--json'])).code).toBe(2);
+    expect((await runCli(['credential', '--ek', ek, '--secret', join(dir, 'cli-long.bin'), '--json'])).code).toBe(2);
+    expect((await runCli(['credential', '--ek', join(dir, 'absent.pub'), '--ak-name', toHex(ks.akName), '--secret', join(dir, 'cli-long.bin'), '--json'])).code).toBe(2);
   });
 
   it('a storage key (the EK itself) offered as the AK public area is refused with AK_NOT_RESTRICTED_SIGNING', async () => {
