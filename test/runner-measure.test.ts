@@ -89,3 +89,20 @@ describe('pyJsonDumps rejects what json.dumps would not write the same way', () 
     expect(() => pyJsonDumps({ a: 2 ** 60 })).toThrow(TypeError);
   });
 });
+
+describe('startRunner', () => {
+  it('refuses to start when the boot event log it was given cannot be read (before touching the TPM)', async () => {
+    const { startRunner } = await import('../src/runner/server.js');
+    const { MalformedInputError } = await import('../src/errors.js');
+    const p = startRunner({
+      tcti: 'swtpm:host=127.0.0.1,port=1', // never reached
+      tls: { key: '', cert: '' },
+      fetcher: {} as never,
+      trainCommand: ['true'],
+      workDir: '/nonexistent',
+      bootEventLogPath: '/nonexistent/binary_bios_measurements',
+    });
+    await expect(p).rejects.toBeInstanceOf(MalformedInputError);
+    await expect(p).rejects.toThrow(/boot event log: ENOENT/);
+  });
+});

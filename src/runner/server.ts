@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { MalformedInputError } from '../errors.js';
 import { parseConfig } from '../launcher/config.js';
 import { parseTpm2ToolsPcrFile } from '../tpm/pcr-values.js';
 import { buildAibomV1, buildLegacyAttestation, v1Qualification, type CertInput } from './emit.js';
@@ -63,6 +64,12 @@ export const extendFromZero = (digestHex: string): string => sha256Hex(Buffer.co
 /** Starts the runner; rejects when the TPM is unusable or PCR 15/23 already hold something else. */
 export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
   const log = o.log ?? (() => undefined);
+  // A boot log asked for but unreadable stops the runner: AIBOMs without it would silently prove less.
+  const boot = o.bootEventLogPath
+    ? await readFile(o.bootEventLogPath).catch((e: unknown) => {
+        throw new MalformedInputError(`cannot read the boot event log: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { path: o.bootEventLogPath! });
+      })
+    : undefined;
   const tpm = await Tpm.open(o.tcti);
   let lock: Promise<unknown> = Promise.resolve();
   // Every TPM command goes through one queue: swtpm and tpm2-tools without a resource manager are single-user.
@@ -109,7 +116,6 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
     watchers.forEach((w) => w());
   };
   const abort = new AbortController();
-  const boot = o.bootEventLogPath ? await readFile(o.bootEventLogPath).catch(() => undefined) : undefined;
 
   const send = (res: ServerResponse, code: number, body?: unknown) => {
     if (body === undefined) return void res.writeHead(code).end();
