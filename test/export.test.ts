@@ -10,9 +10,9 @@ import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { exportCycloneDx, exportInToto } from '../src/aibom/export.js';
-import { main } from '../src/cli/main.js';
+import { runCli } from './helpers/cli.js';
 import { MalformedInputError } from '../src/errors.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -123,35 +123,21 @@ describe('exportCycloneDx', () => {
 });
 
 describe('aicert export (CLI)', () => {
-  /** Runs main() and captures stdout/stderr. */
-  async function cli(args: string[]) {
-    let out = '';
-    let err = '';
-    const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += typeof s === 'string' ? s : Buffer.from(s).toString('utf8')), true));
-    const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-    try {
-      return { code: await main(args), out, err };
-    } finally {
-      o.mockRestore();
-      e.mockRestore();
-    }
-  }
-
   it('--format intoto writes the statement bytes; --format cyclonedx writes a schema-valid BOM', async () => {
-    const a = await cli(['export', '--format', 'intoto', join(DEMO, 'aibom.json')]);
+    const a = await runCli(['export', '--format', 'intoto', join(DEMO, 'aibom.json')]);
     expect(a.code).toBe(0);
     expect(a.out).toBe(Buffer.from(v1Doc.statement, 'base64').toString('utf8'));
-    const b = await cli(['export', '--format', 'cyclonedx', join(DEMO, 'attestation.json')]);
+    const b = await runCli(['export', '--format', 'cyclonedx', join(DEMO, 'attestation.json')]);
     expect(b.code).toBe(0);
     expect(validate(JSON.parse(b.out))).toBe(true);
-    const c = await cli(['export', '--format', 'intoto', join(DEMO, 'attestation.json')]);
+    const c = await runCli(['export', '--format', 'intoto', join(DEMO, 'attestation.json')]);
     expect([c.code, c.err]).toEqual([0, expect.stringMatching(/warning: statement synthesized/)]);
   });
 
   it('exit 2 on bad usage and malformed input', async () => {
-    expect((await cli(['export', '--format', 'spdx', join(DEMO, 'aibom.json')])).code).toBe(2);
-    expect((await cli(['export', join(DEMO, 'aibom.json')])).code).toBe(2);
-    expect((await cli(['export', '--format', 'intoto', join(VEC, 'cases/v1-truncated-json/aibom.json')])).code).toBe(2);
-    expect((await cli(['export', '--format', 'cyclonedx', join(VEC, 'cases/v1-cbor-truncated/aibom.cbor')])).code).toBe(2);
+    expect((await runCli(['export', '--format', 'spdx', join(DEMO, 'aibom.json')])).code).toBe(2);
+    expect((await runCli(['export', join(DEMO, 'aibom.json')])).code).toBe(2);
+    expect((await runCli(['export', '--format', 'intoto', join(VEC, 'cases/v1-truncated-json/aibom.json')])).code).toBe(2);
+    expect((await runCli(['export', '--format', 'cyclonedx', join(VEC, 'cases/v1-cbor-truncated/aibom.cbor')])).code).toBe(2);
   });
 });

@@ -109,8 +109,9 @@ export function parsePolicy(input: Policy | Obj | string | Uint8Array): Policy {
   if (o.platformSubjects !== undefined) {
     p.platformSubjects = arr(o.platformSubjects, 'policy.platformSubjects').map((s, i) => {
       // An empty string is contained in every subject: it would allow any platform.
-      if (str(s, `policy.platformSubjects[${i}]`) === '') throw new MalformedInputError('empty platform subject (it would match every subject)', { path: `policy.platformSubjects[${i}]` });
-      return s as string;
+      const subject = str(s, `policy.platformSubjects[${i}]`);
+      if (subject === '') throw new MalformedInputError('empty platform subject (it would match every subject)', { path: `policy.platformSubjects[${i}]` });
+      return subject;
     });
   }
   return p;

@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { makeCredential } from '../tpm/credential.js';
-import { parseTpm2bPublic, parseTpmtPublic } from '../tpm/public.js';
+import { parsePublicBytes } from '../tpm/public.js';
 import { concat, toHex, tryFromHex } from '../util/bytes.js';
 import { parse, printJson, readInput, UsageError } from './io.js';
 
@@ -23,9 +23,6 @@ Seals --secret to the EK so that only the TPM holding that EK releases it, and o
 
 // tpm2-tools' credential file: BE u32 magic 0xBADCC0DE, BE u32 version 1, TPM2B_ID_OBJECT, TPM2B_ENCRYPTED_SECRET.
 const FILE_HEADER = new Uint8Array([0xba, 0xdc, 0xc0, 0xde, 0, 0, 0, 1]);
-
-/** TPM2B_PUBLIC when the leading u16 covers exactly the rest, else TPMT_PUBLIC. */
-const parsePublic = (b: Uint8Array) => (b.length >= 2 && ((b[0]! << 8) | b[1]!) === b.length - 2 ? parseTpm2bPublic(b) : parseTpmtPublic(b));
 
 /** --ak-name: hex on the command line, else a file holding the binary Name. */
 function readAkName(v: string): Uint8Array {
@@ -49,13 +46,13 @@ export async function run(argv: string[]): Promise<number> {
 
   // Read every input first: a malformed file is exit 2 before anything is written.
   const ekPublic = readInput(o.ek, '--ek');
-  const ak = o.ak !== undefined ? readInput(o.ak, '--ak') : readAkName(o['ak-name']!);
+  const akPublic = o.ak !== undefined ? parsePublicBytes(readInput(o.ak, '--ak')) : undefined;
+  const akName = akPublic?.name ?? readAkName(o['ak-name']!);
   const secret = readInput(o.secret, '--secret');
   if (secret.length === 0) throw new UsageError('--secret is empty');
-  const akName = o.ak !== undefined ? parsePublic(ak).name : ak;
 
   // Seal; makeCredential refuses an EK that is not a storage key and an AK public area that is not a restricted signer.
-  const c = await makeCredential({ ekPublic, akName: ak, secret });
+  const c = await makeCredential({ ekPublic, akName: akPublic ?? akName, secret });
   if (o.out) writeFileSync(o.out, concat(FILE_HEADER, c.credentialBlob, c.encryptedSecret));
   if (o.json) printJson({ akName: toHex(akName), credentialBlob: toHex(c.credentialBlob), encryptedSecret: toHex(c.encryptedSecret), ...(o.out ? { file: o.out } : {}) });
   else process.stderr.write(`credential for AK ${toHex(akName)} written to ${o.out}\n`);

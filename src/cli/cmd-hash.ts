@@ -9,7 +9,7 @@ import { parse, printJson, UsageError } from './io.js';
 const USAGE = 'aicert hash PATH... [--sharded] [--json]';
 
 /** A sha256sum output line; names with a backslash or newline are escaped the way coreutils does. */
-export function formatLine(digest: string, path: string): string {
+function formatLine(digest: string, path: string): string {
   if (!/[\\\n\r]/.test(path)) return `${digest}  ${path}`;
   const esc = path.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
   return `\\${digest}  ${esc}`;

@@ -58,7 +58,6 @@ export function printChecks(checks: Check[], out: (s: string) => void = (s) => p
   }
 }
 
-/** Prints one JSON document on stdout. */
 let jsonPrinted = false;
 
 /** True once a command has printed its JSON document (main then prints no error document). */
@@ -71,6 +70,7 @@ export function resetJsonPrinted(): void {
   jsonPrinted = false;
 }
 
+/** Prints one JSON document on stdout. */
 export function printJson(v: unknown): void {
   jsonPrinted = true;
   process.stdout.write(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x), 2) + '\n');

@@ -14,7 +14,9 @@ import { parseAttest } from '../tpm/attest.js';
 import { verifyAkQuote } from '../tpm/ak-quote.js';
 import type { CertInput } from '../tpm/akcert.js';
 import type { Check } from '../tpm/quote.js';
-import { PCR_LAUNCH, type AtlsResponse } from '../runner/protocol.js';
+import { extend, TPM_ALG } from '../util/hash.js';
+import { toHex } from '../util/bytes.js';
+import { NONCE_BYTES, PCR_LAUNCH, type AtlsResponse } from '../runner/protocol.js';
 
 export interface AtlsOptions {
   /** AK trust anchors (default: the embedded Azure vTPM root 2023). */
@@ -58,7 +60,7 @@ const sha256 = (...parts: Uint8Array[]): Buffer => {
   parts.forEach((p) => h.update(p));
   return h.digest();
 };
-const extendFromZero = (digest: Uint8Array): string => sha256(new Uint8Array(32), digest).toString('hex');
+const extendFromZero = (digest: Uint8Array): string => toHex(extend(TPM_ALG.SHA256, new Uint8Array(32), digest));
 
 /** The one unverified request: GET /aTLS?nonce= with certificate checks off; returns the peer DER and the body. */
 function fetchUnverified(url: URL, o: AtlsOptions): Promise<{ der: Buffer; body: string }> {
@@ -107,8 +109,8 @@ function chainOf(doc: AtlsResponse): CertInput[] {
 export async function attestRunner(baseUrl: string, o: AtlsOptions = {}): Promise<AtlsSession> {
   const base = new URL(baseUrl);
   if (base.protocol !== 'https:') throw new TypeError(`runner URL must be https: ${baseUrl}`);
-  const nonce = o.nonce ?? randomBytes(32);
-  if (nonce.length !== 32) throw new TypeError('aTLS nonce must be 32 bytes');
+  const nonce = o.nonce ?? randomBytes(NONCE_BYTES);
+  if (nonce.length !== NONCE_BYTES) throw new TypeError('aTLS nonce must be 32 bytes');
   const u = new URL('/aTLS', base);
   u.searchParams.set('nonce', Buffer.from(nonce).toString('hex'));
   const { der, body } = await fetchUnverified(u, o);

@@ -9,6 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
+import { createProgressBar } from '../node/progress.js';
 import type { TokenCredential } from './arm.js';
 
 /** A storage URL, SAS or transfer problem (exit 3 in the CLI; a bad --storage-url is exit 2 through TypeError). */
@@ -140,18 +141,19 @@ export async function downloadOutputs(
   return written;
 }
 
-/** A one-line progress bar on a TTY (`\r`), else one line per file. */
+/** The shared progress bar (src/node/progress.ts) on a TTY, else one line per file. */
 export function progressBar(out: NodeJS.WriteStream = process.stderr): Progress {
+  if (out.isTTY) {
+    const bar = createProgressBar(out);
+    return (done, total) => {
+      bar.update(done, total);
+      if (done >= total) bar.done();
+    };
+  }
   let last = '';
-  return (done, total, file) => {
-    const pct = total ? Math.floor((100 * done) / total) : 100;
-    const mib = (n: number) => (n / 1048576).toFixed(1);
-    if (out.isTTY) {
-      const w = 30, fill = Math.round((w * pct) / 100);
-      out.write(`\r[${'#'.repeat(fill)}${' '.repeat(w - fill)}] ${String(pct).padStart(3)}% ${mib(done)}/${mib(total)} MiB${done >= total ? '\n' : ''}`);
-    } else if (file !== last) {
-      last = file;
-      out.write(`downloading ${file}\n`);
-    }
+  return (_done, _total, file) => {
+    if (file === last) return;
+    last = file;
+    out.write(`downloading ${file}\n`);
   };
 }

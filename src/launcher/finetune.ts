@@ -14,7 +14,7 @@ import { MalformedInputError, PolicyError, VerificationError } from '../errors.j
 import { verifyArtifacts } from '../node/artifacts.js';
 import type { CertInput } from '../tpm/akcert.js';
 import type { Check } from '../tpm/quote.js';
-import { ArmClient, type ArmClientOptions } from './arm.js';
+import { abortableSleep, ArmClient, type ArmClientOptions } from './arm.js';
 import { attestRunner, REPLAYABLE_WARNING, type AtlsSession } from './atls.js';
 import { downloadOutputs, makeUploadSas, parseContainerUrl, progressBar, storageAuthFromEnv, type Progress, type StorageAuth } from './blob.js';
 import { loadConfig, resolveAzureSettings } from './config.js';
@@ -67,12 +67,6 @@ export interface FinetuneResult {
   teardown?: { failed: { id: string; error: string }[] };
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((res, rej) => {
-    const onAbort = () => (clearTimeout(t), rej(signal.reason));
-    const t = setTimeout(() => (signal.removeEventListener('abort', onAbort), res()), ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 const isNetworkError = (e: unknown) => /ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ETIMEDOUT|timed out|socket hang up/i.test(String((e as Error)?.message));
 
 /** Runs the whole flow; never throws for flow failures (they become exit codes), only for programming errors. */
@@ -125,7 +119,7 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
         break;
       } catch (e) {
         if (e instanceof VerificationError || !isNetworkError(e) || Date.now() > deadline) throw e;
-        await sleep(o.pollMs ?? 5000, signal);
+        await abortableSleep(o.pollMs ?? 5000, signal);
       }
     }
     res.atls = session.checks;
@@ -160,8 +154,7 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
   };
 
   const collect = async (client: RunnerClient, logs: Promise<boolean>, signal: AbortSignal): Promise<void> => {
-    const session = { replayable: res.replayable === true };
-    const attNonce = session.replayable ? undefined : randomBytes(32).toString('hex');
+    const attNonce = res.replayable ? undefined : randomBytes(32).toString('hex');
     let doc: Uint8Array | undefined;
     for (let failures = 0; !doc; ) {
       try {
@@ -170,7 +163,7 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
       } catch (e) {
         if (signal.aborted || (e as { code?: string }).code !== 'RUNNER_UNREACHABLE' || ++failures >= (o.maxPollFailures ?? 5)) throw e;
       }
-      if (!doc) await sleep(o.pollMs ?? 5000, signal);
+      if (!doc) await abortableSleep(o.pollMs ?? 5000, signal);
     }
     await logs.then((ok) => ok || log('the log stream could not be resumed; the run completed regardless'), () => undefined);
     // ---- 4. documents next to the config

@@ -4,6 +4,7 @@
  */
 import { request } from 'node:https';
 import type { StorageUploadResponse } from '../runner/protocol.js';
+import { abortableSleep } from './arm.js';
 import type { AtlsSession } from './atls.js';
 
 /** The runner could not be reached, answered an error, or reported a failed fine-tune. */
@@ -91,7 +92,7 @@ export class RunnerClient {
   async streamLogs(onText: (t: string) => void, o: { signal?: AbortSignal; retries?: number; onDrop?: (e: Error) => void } = {}): Promise<boolean> {
     let pos = 0;
     for (let attempt = 0; attempt <= (o.retries ?? 5); attempt++) {
-      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 3000)));
+      if (attempt > 0) await abortableSleep(Math.min(200 * 2 ** attempt, 3000), o.signal);
       try {
         await new Promise<void>((resolve, reject) => {
           const req = request(new URL(`/build/status?from=${pos}`, this.session.url), { agent: this.session.agent, ...(o.signal ? { signal: o.signal } : {}) }, (res) => {

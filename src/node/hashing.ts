@@ -11,15 +11,14 @@ import { defaultWorkers, HashPool, type RangeResult, type RangeTask } from './ha
 import { walkPaths, type FileEntry, type WalkOptions } from './walk.js';
 
 export { compareCodePoints, validateArtifactName, walkPaths, type FileEntry, type WalkOptions } from './walk.js';
-export { HashPool, defaultWorkers } from './hash-worker.js';
 
 /** Read size (highWaterMark). 4 MiB measured fastest on a warm 2 GiB file (see bench/hash.bench.mjs). */
 export const DEFAULT_READ_SIZE = 4 * 1024 * 1024;
 /** Default shard size of the sharded digest: 1 GiB. */
 export const DEFAULT_SHARD_SIZE = 1024 * 1024 * 1024;
 /** Shard size bounds (spec/sharded-digest.md §2): a verifier refuses names outside them. */
-export const MIN_SHARD_SIZE = 4096;
-export const MAX_SHARD_SIZE = 2 ** 40;
+const MIN_SHARD_SIZE = 4096;
+const MAX_SHARD_SIZE = 2 ** 40;
 const SHARDED_PREFIX = 'aicert-sharded-sha256-';
 /** Domain-separation tag at the start of the root pre-image. */
 const ROOT_TAG = new TextEncoder().encode('aicert-sharded-sha256\0');

@@ -21,8 +21,7 @@ export interface FileEntry {
   size: number;
   /** 'file' for regular files (may be sharded, opened with O_NOFOLLOW); 'stream' for stdin, pipes and devices. */
   kind: 'file' | 'stream';
-  /** The top-level argument this entry came from, and whether it was a directory. */
-  root: string;
+  /** Whether the entry was found below a directory argument (rather than named itself). */
   fromDirectory: boolean;
 }
 
@@ -74,7 +73,7 @@ export async function walkPaths(paths: readonly string[], opts: WalkOptions = {}
   for (const p of paths) {
     // stdin is a stream entry, never sharded
     if (p === '-') {
-      out.push({ display: '-', name: '-', fsPath: '-', size: 0, kind: 'stream', root: '-', fromDirectory: false });
+      out.push({ display: '-', name: '-', fsPath: '-', size: 0, kind: 'stream', fromDirectory: false });
       continue;
     }
     // a path named on the command line is followed even if it is a symlink (the user chose it)
@@ -89,9 +88,9 @@ export async function walkPaths(paths: readonly string[], opts: WalkOptions = {}
     if (st.isDirectory()) {
       out.push(...(await walkDirectory(p, real, opts)));
     } else if (st.isFile()) {
-      out.push({ display: p, name: basename(real), fsPath: real, size: st.size, kind: 'file', root: p, fromDirectory: false });
+      out.push({ display: p, name: basename(real), fsPath: real, size: st.size, kind: 'file', fromDirectory: false });
     } else {
-      out.push({ display: p, name: basename(p), fsPath: p, size: 0, kind: 'stream', root: p, fromDirectory: false });
+      out.push({ display: p, name: basename(p), fsPath: p, size: 0, kind: 'stream', fromDirectory: false });
     }
   }
   return out;
@@ -131,7 +130,7 @@ async function walkDirectory(display: string, rootReal: string, opts: WalkOption
       if (st.isDirectory()) {
         stack.push({ dir: full, rel: name, depth: depth + 1 });
       } else if (st.isFile()) {
-        found.push({ display: joinDisplay(display, name), name, fsPath: full, size: st.size, kind: 'file', root: display, fromDirectory: true });
+        found.push({ display: joinDisplay(display, name), name, fsPath: full, size: st.size, kind: 'file', fromDirectory: true });
       } else if (st.isSymbolicLink()) {
         found.push(await followLink(display, rootReal, name, full, opts));
       } else {
@@ -163,5 +162,5 @@ async function followLink(display: string, rootReal: string, name: string, full:
     throw ioError(e, where);
   });
   if (!st.isFile()) throw new MalformedInputError('symlink to something other than a regular file refused', { path: where });
-  return { display: where, name, fsPath: resolve(target), size: st.size, kind: 'file', root: display, fromDirectory: true };
+  return { display: where, name, fsPath: resolve(target), size: st.size, kind: 'file', fromDirectory: true };
 }

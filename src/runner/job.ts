@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { buildStatement } from './emit.js';
 import type { Fetcher } from './fetchers.js';
-import { events, Measurer, PyFloat, sha256Hex, type PyJson } from './measure.js';
+import { Measurer, PyFloat, sha256Hex, type PyJson } from './measure.js';
 import { runTraining } from './trainer.js';
 import type { QuoteResult } from './tpm.js';
 
@@ -81,12 +81,15 @@ export async function runJob(cfg: JobConfig, env: JobEnv): Promise<JobResult> {
 
   // Measure every input before it is used, in the original order.
   const m = env.measurer;
-  const [base, ...rest] = env.images;
-  await m.event(14, events.config(yamlToPy(cfg.yaml), sha256Hex(cfg.yaml)));
-  if (base) await m.event(14, events.inputImage(base.name, base.id));
-  await m.event(14, events.inputResource({ resource_type: 'model', repo: cfg.baseModel.url, hash: cfg.baseModel.revision, path: 'base-model' }, `sha1:${model.commit}`));
-  await m.event(14, events.inputResource({ resource_type: 'dataset', repo: cfg.dataset.url, hash: cfg.dataset.revision, path: cfg.dataset.file }, `sha1:${data.commit}`));
-  for (const im of rest) await m.event(14, events.inputImage(im.name, im.id));
+  await m.inputsBeforeTraining({
+    config: yamlToPy(cfg.yaml),
+    configSha256: sha256Hex(cfg.yaml),
+    images: env.images,
+    model: { resource_type: 'model', repo: cfg.baseModel.url, hash: cfg.baseModel.revision, path: 'base-model' },
+    dataset: { resource_type: 'dataset', repo: cfg.dataset.url, hash: cfg.dataset.revision, path: cfg.dataset.file },
+    modelResolved: `sha1:${model.commit}`,
+    datasetResolved: `sha1:${data.commit}`,
+  });
 
   // Train, then measure timing, compute and the outputs.
   say('training');
@@ -96,8 +99,7 @@ export async function runJob(cfg: JobConfig, env: JobEnv): Promise<JobResult> {
     env.log,
     env.signal,
   );
-  await m.event(14, events.timing(Math.round(r.seconds * 1e6) / 1e6));
-  for (const f of r.totalFlos) await m.event(14, events.computeConsumed(f));
+  await m.inputsAfterTraining({ finetuneSeconds: Math.round(r.seconds * 1e6) / 1e6, totalFlos: r.totalFlos });
   await m.outputs(r.outputs);
   say(`measured ${r.outputs.length} outputs`);
 

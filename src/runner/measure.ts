@@ -167,12 +167,30 @@ export class Measurer {
     finetuneSeconds: number;
     totalFlos: readonly number[];
   }): Promise<void> {
+    await this.inputsBeforeTraining(i);
+    await this.inputsAfterTraining(i);
+  }
+
+  /** The inputs known before training, in the original order: config, base image, model, dataset, other images. */
+  async inputsBeforeTraining(i: {
+    config: PyJson;
+    configSha256: string;
+    images: readonly { name: string; id: string }[];
+    model: HfResource;
+    dataset: HfResource;
+    modelResolved: string;
+    datasetResolved: string;
+  }): Promise<void> {
     const [base, ...rest] = i.images;
     await this.event(14, events.config(i.config, i.configSha256));
     if (base) await this.event(14, events.inputImage(base.name, base.id));
     await this.event(14, events.inputResource(i.model, i.modelResolved));
     await this.event(14, events.inputResource(i.dataset, i.datasetResolved));
     for (const im of rest) await this.event(14, events.inputImage(im.name, im.id));
+  }
+
+  /** The inputs known once training ended: timing, then compute. */
+  async inputsAfterTraining(i: { finetuneSeconds: number; totalFlos: readonly number[] }): Promise<void> {
     await this.event(14, events.timing(i.finetuneSeconds));
     for (const f of i.totalFlos) await this.event(14, events.computeConsumed(f));
   }

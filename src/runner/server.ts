@@ -11,6 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { MalformedInputError } from '../errors.js';
 import { parseConfig } from '../launcher/config.js';
 import { parseTpm2ToolsPcrFile } from '../tpm/pcr-values.js';
+import { fromHex, toHex } from '../util/bytes.js';
+import { extend, TPM_ALG } from '../util/hash.js';
 import { buildAibomV1, buildLegacyAttestation, v1Qualification, type CertInput } from './emit.js';
 import type { Fetcher } from './fetchers.js';
 import { runJob, type JobConfig, type JobResult } from './job.js';
@@ -59,7 +61,7 @@ const ZERO = '0'.repeat(64);
 const MAX_BODY = 1 << 20;
 
 /** sha256(0^32 ‖ digest): one extension of a zero PCR. */
-export const extendFromZero = (digestHex: string): string => sha256Hex(Buffer.concat([Buffer.alloc(32), Buffer.from(digestHex, 'hex')]));
+const extendFromZero = (digestHex: string): string => toHex(extend(TPM_ALG.SHA256, new Uint8Array(32), fromHex(digestHex)));
 
 /** Starts the runner; rejects when the TPM is unusable or PCR 15/23 already hold something else. */
 export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {

@@ -5,10 +5,9 @@
  * `total_flos` (as the original's compute_consumed events).
  */
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
+import { hashFile } from '../node/hashing.js';
 
 /** Environment given to the training command. */
 export interface TrainingInputs {
@@ -70,7 +69,7 @@ export async function runTraining(
   return { seconds, totalFlos, outputs };
 }
 
-/** Every regular file below DIR: POSIX relative path, sha256, size; sorted by path (code points). */
+/** Every regular file below DIR: POSIX relative path, sha256, size; sorted by path (UTF-16 code units, as measure.ts). */
 export async function listOutputs(dir: string): Promise<{ path: string; sha256: string; size: number }[]> {
   const out: { path: string; sha256: string; size: number }[] = [];
   const walk = async (d: string): Promise<void> => {
@@ -84,17 +83,3 @@ export async function listOutputs(dir: string): Promise<{ path: string; sha256: 
   return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-/** sha256 and size of a file, streamed. */
-export function hashFile(path: string): Promise<{ sha256: string; size: number }> {
-  return new Promise((resolve, reject) => {
-    const h = createHash('sha256');
-    let size = 0;
-    createReadStream(path)
-      .on('data', (c) => {
-        size += c.length;
-        h.update(c);
-      })
-      .on('error', reject)
-      .on('end', () => resolve({ sha256: h.digest('hex'), size }));
-  });
-}

@@ -6,6 +6,7 @@
  */
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { UploadedBlob } from './protocol.js';
 
 const X_MS_VERSION = '2021-08-06';
@@ -56,7 +57,8 @@ async function put(url: string, body: Uint8Array<ArrayBuffer>, headers: Record<s
       detail = (e as Error).message;
     }
     if (attempt >= 3) throw new UploadError(`upload failed after ${attempt + 1} attempts: ${status || 'network error'} ${detail}`.trim());
-    await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+    // The back-off ends early on abort, with the signal's reason.
+    await sleep(200 * 2 ** attempt, undefined, signal ? { signal } : {}).catch(() => signal!.throwIfAborted());
   }
 }
 

@@ -10,6 +10,7 @@ import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
 import type { CHash } from '@noble/hashes/utils.js';
 import { concat, utf8 } from '../util/bytes.js';
 import { TPM_ALG } from '../util/hash.js';
+import { subtle } from './sigverify.js';
 
 /** Hashes usable as an EK nameAlg here: the ones WebCrypto RSA-OAEP supports too. */
 const HASHES = new Map<number, CHash>([
@@ -34,8 +35,8 @@ function u32(n: number): Uint8Array {
   return new Uint8Array([n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]);
 }
 
-/** A KDF label as hashed by the TPM: its bytes and one terminating NUL (Part 1 §11.4.10.1). */
-function label(s: string): Uint8Array {
+/** A KDF (or OAEP) label as the TPM uses it: its bytes and one terminating NUL (Part 1 §11.4.10.1). */
+export function kdfLabel(s: string): Uint8Array<ArrayBuffer> {
   return concat(utf8(s), new Uint8Array(1));
 }
 
@@ -50,7 +51,7 @@ export function hmacTpm(alg: number, key: Uint8Array, data: Uint8Array): Uint8Ar
  */
 export function kdfa(alg: number, key: Uint8Array, lbl: string, contextU: Uint8Array, contextV: Uint8Array, bits: number): Uint8Array {
   if (!Number.isInteger(bits) || bits <= 0 || bits % 8 !== 0) throw new TypeError(`KDFa: bits must be a positive multiple of 8, got ${bits}`);
-  const fixed = concat(label(lbl), contextU, contextV, u32(bits));
+  const fixed = concat(kdfLabel(lbl), contextU, contextV, u32(bits));
   const out = new Uint8Array(bits / 8);
   for (let i = 1, off = 0; off < out.length; i++) {
     const block = hmacTpm(alg, key, concat(u32(i), fixed));
@@ -67,7 +68,7 @@ export function kdfa(alg: number, key: Uint8Array, lbl: string, contextU: Uint8A
 export function kdfe(alg: number, z: Uint8Array, lbl: string, partyU: Uint8Array, partyV: Uint8Array, bits: number): Uint8Array {
   if (!Number.isInteger(bits) || bits <= 0 || bits % 8 !== 0) throw new TypeError(`KDFe: bits must be a positive multiple of 8, got ${bits}`);
   const h = hashFn(alg);
-  const fixed = concat(z, label(lbl), partyU, partyV);
+  const fixed = concat(z, kdfLabel(lbl), partyU, partyV);
   const out = new Uint8Array(bits / 8);
   for (let i = 1, off = 0; off < out.length; i++) {
     const block = h(concat(u32(i), fixed));
@@ -75,12 +76,6 @@ export function kdfe(alg: number, z: Uint8Array, lbl: string, partyU: Uint8Array
     off += block.length;
   }
   return out;
-}
-
-function subtle(): SubtleCrypto {
-  const s = globalThis.crypto?.subtle;
-  if (!s) throw new Error('WebCrypto (globalThis.crypto.subtle) is not available in this runtime');
-  return s;
 }
 
 /**

@@ -7,13 +7,14 @@
  */
 import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { MalformedInputError, VerificationError } from '../errors.js';
-import { concat, toBase64, utf8 } from '../util/bytes.js';
+import { concat, toBase64Url as b64url } from '../util/bytes.js';
 import { digestSize, hashInfo, hashName, TPM_ALG } from '../util/hash.js';
 import { ECC_CURVES } from './constants.js';
-import { aesCfbEncrypt, credentialHashSupported, hmacTpm, kdfa, kdfe } from './credential-crypto.js';
+import { aesCfbEncrypt, credentialHashSupported, hmacTpm, kdfa, kdfe, kdfLabel } from './credential-crypto.js';
 import { leftPad, materialFromTpmPublic } from './keys.js';
-import { parseTpm2bPublic, parseTpmtPublic, type TpmPublic } from './public.js';
+import { parsePublicBytes, type TpmPublic } from './public.js';
 import { Reader } from './reader.js';
+import { subtle } from './sigverify.js';
 
 export interface MakeCredentialInput {
   /** The EK: TPMT_PUBLIC or TPM2B_PUBLIC bytes, or a parsed public area. */
@@ -39,20 +40,7 @@ export interface MadeCredential {
 const CURVES = { 0x0003: p256, 0x0004: p384, 0x0005: p521 } as Record<number, typeof p256 | undefined>;
 
 const tpm2b = (b: Uint8Array): Uint8Array => concat(new Uint8Array([b.length >> 8, b.length & 0xff]), b);
-const b64url = (b: Uint8Array): string => toBase64(b).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 const isParsed = (v: unknown): v is TpmPublic => typeof v === 'object' && v !== null && !(v instanceof Uint8Array) && 'params' in v && 'raw' in v;
-
-function subtle(): SubtleCrypto {
-  const s = globalThis.crypto?.subtle;
-  if (!s) throw new Error('WebCrypto (globalThis.crypto.subtle) is not available in this runtime');
-  return s;
-}
-
-/** TPM2B_PUBLIC when the leading u16 covers exactly the rest, else TPMT_PUBLIC (the rule keys.ts uses). */
-function parsePublicBytes(b: Uint8Array): TpmPublic {
-  if (b.length >= 2 && ((b[0]! << 8) | b[1]!) === b.length - 2) return parseTpm2bPublic(b);
-  return parseTpmtPublic(b);
-}
 
 function toPublic(v: unknown, what: string): TpmPublic {
   if (isParsed(v)) return v;
@@ -119,7 +107,7 @@ async function rsaSeed(ek: TpmPublic, seed: Uint8Array): Promise<Uint8Array> {
   const m = materialFromTpmPublic(ek);
   if (m.kty !== 'RSA') throw new Error('unreachable: RSA EK without RSA material');
   const hash = hashInfo(ek.nameAlg)!.webcrypto!;
-  const label = concat(utf8('IDENTITY'), new Uint8Array(1));
+  const label = kdfLabel('IDENTITY');
   try {
     const key = await subtle().importKey('jwk', { kty: 'RSA', n: b64url(m.n), e: b64url(m.e), ext: true }, { name: 'RSA-OAEP', hash }, false, ['encrypt']);
     return new Uint8Array(await subtle().encrypt({ name: 'RSA-OAEP', label }, key, seed.slice()));

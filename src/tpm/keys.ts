@@ -5,7 +5,7 @@
 import { MalformedInputError } from '../errors.js';
 import { bytesEqual, tryFromBase64, tryUtf8Decode } from '../util/bytes.js';
 import { ECC_CURVES } from './constants.js';
-import { parseTpm2bPublic, parseTpmtPublic, type TpmPublic } from './public.js';
+import { isTpm2bPublic, parsePublicBytes, type TpmPublic } from './public.js';
 import { parseCert } from './x509-cert.js';
 import { checkDer, decodeOid, readTlv, readTlvs } from './x509-der.js';
 
@@ -138,12 +138,8 @@ export function loadAkPublic(input: Uint8Array | string | TpmPublic): AkKey {
     return { material: certificatePublicKey(input), source: 'certificate', certificate: input };
   }
   // TPM2B_PUBLIC when its size prefix covers exactly the rest, else TPMT_PUBLIC.
-  if (input.length >= 2 && ((input[0]! << 8) | input[1]!) === input.length - 2) {
-    const p = parseTpm2bPublic(input);
-    return { material: materialFromTpmPublic(p), source: 'tpm2b-public', tpmPublic: p };
-  }
-  const p = parseTpmtPublic(input);
-  return { material: materialFromTpmPublic(p), source: 'tpmt-public', tpmPublic: p };
+  const p = parsePublicBytes(input);
+  return { material: materialFromTpmPublic(p), source: isTpm2bPublic(input) ? 'tpm2b-public' : 'tpmt-public', tpmPublic: p };
 }
 
 /** True when two keys are the same public key. */

@@ -163,3 +163,13 @@ export function parseTpm2bPublic(bytes: Uint8Array): TpmPublic {
   inner.end();
   return p;
 }
+
+/** True when the bytes look like a TPM2B_PUBLIC: the leading u16 size covers exactly the rest. */
+export function isTpm2bPublic(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && ((bytes[0]! << 8) | bytes[1]!) === bytes.length - 2;
+}
+
+/** Parses a public area given as TPM2B_PUBLIC (when {@link isTpm2bPublic}) or else as TPMT_PUBLIC. */
+export function parsePublicBytes(bytes: Uint8Array): TpmPublic {
+  return isTpm2bPublic(bytes) ? parseTpm2bPublic(bytes) : parseTpmtPublic(bytes);
+}

@@ -2,17 +2,17 @@
  * Signature verification over WebCrypto (works in Node ≥ 20 and browsers). WebCrypto ECDSA accepts high-S
  * signatures, which TPMs emit about half the time. Imported keys are cached for batch verification.
  */
-import { concat, toBase64, toHex } from '../util/bytes.js';
+import { concat, toBase64Url as b64url, toHex } from '../util/bytes.js';
 import { hashInfo } from '../util/hash.js';
 import { leftPad, type KeyMaterial } from './keys.js';
 
 export type SigScheme = 'rsassa' | 'rsapss' | 'ecdsa';
 
-const b64url = (b: Uint8Array): string => toBase64(b).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 const cache = new Map<string, Promise<CryptoKey>>();
 const CACHE_MAX = 256;
 
-function subtle(): SubtleCrypto {
+/** WebCrypto's SubtleCrypto, or an Error naming what the runtime lacks. */
+export function subtle(): SubtleCrypto {
   const s = globalThis.crypto?.subtle;
   if (!s) throw new Error('WebCrypto (globalThis.crypto.subtle) is not available in this runtime');
   return s;

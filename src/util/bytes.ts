@@ -76,6 +76,11 @@ export function toBase64(b: Uint8Array): string {
   return btoa(s);
 }
 
+/** Unpadded base64url (RFC 4648 §5) of bytes, as JWK fields use. */
+export function toBase64Url(b: Uint8Array): string {
+  return toBase64(b).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
 /** Strict base64 / base64url decoding; returns undefined when the text is not base64. */
 export function tryFromBase64(s: string): Uint8Array<ArrayBuffer> | undefined {
   let t = s.replace(/\s+/g, '').replace(/-/g, '+').replace(/_/g, '/');
