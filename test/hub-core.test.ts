@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, describe, expect, test } from 'vitest';
 import { MalformedInputError, VerificationError } from '../src/errors.js';
 import {
@@ -143,5 +144,26 @@ describe('compare without downloading', () => {
   });
   test('errors are typed', () => {
     expect(() => checkHubPath(3)).toThrow(VerificationError);
+  });
+});
+
+describe('fuzz: only typed errors out', () => {
+  const typed = (f: () => unknown) => {
+    try {
+      f();
+    } catch (e) {
+      if (!(e instanceof VerificationError || e instanceof MalformedInputError)) throw e;
+    }
+  };
+  test('tree entries', () => {
+    const entry = fc.record({ type: fc.constantFrom('file', 'directory', 'x'), path: fc.string(), size: fc.oneof(fc.integer(), fc.double()), oid: fc.string(), lfs: fc.anything() }, { requiredKeys: [] });
+    fc.assert(fc.property(fc.oneof(fc.anything(), entry), (e) => typed(() => checkTreeEntry(e, 0))), { numRuns: 2000 });
+  });
+  test('references and paths', () => {
+    fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => {
+      typed(() => parseHubRef(s));
+      typed(() => parseHubRef(`o/n@${s}`));
+      typed(() => checkHubPath(s));
+    }), { numRuns: 2000 });
   });
 });

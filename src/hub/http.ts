@@ -158,7 +158,7 @@ export class HubHttp {
   /**
    * A fetch for @huggingface/hub: every URL it asks for must be one of `prefixes` (full pathnames) or below one, goes through `json()`, and is handed back as a fresh Response holding the checked bytes.
    */
-  clientFetch(prefixes: readonly string[], expectCommit: string, maxRequests: number): typeof fetch {
+  clientFetch(prefixes: readonly string[], expectCommit: string, maxRequests: number, shape: 'array' | 'object'): typeof fetch {
     let n = 0;
     return (async (input: string | URL | Request) => {
       const href = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
@@ -166,7 +166,9 @@ export class HubHttp {
       if (++n > maxRequests) fail('HUB_RESPONSE_INVALID', `more than ${maxRequests} pages in one Hub listing`);
       if (u.origin !== this.endpoint.origin || !prefixes.some((p) => u.pathname === p || u.pathname.startsWith(p + '/')))
         fail('HUB_RESPONSE_INVALID', `the Hub pointed the listing at ${u.origin}${u.pathname.slice(0, 200)}, outside the pinned repository and commit`);
-      const { text, res } = await this.json(href, expectCommit);
+      const { text, res, value } = await this.json(href, expectCommit);
+      if (shape === 'array' ? !Array.isArray(value) : typeof value !== 'object' || value === null || Array.isArray(value))
+        fail('HUB_RESPONSE_INVALID', `the Hub's answer for ${u.pathname.slice(0, 200)} is not a JSON ${shape}`);
       return new Response(text, { status: 200, headers: res.headers });
     }) as typeof fetch;
   }

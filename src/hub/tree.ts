@@ -4,7 +4,7 @@
  * 40-hex git blob id, a size, and for LFS files a 64-hex sha256 oid of the same size. Spec: spec/hub.md §2–3.
  */
 import { datasetInfo, listFiles, modelInfo } from '@huggingface/hub';
-import { VerificationError } from '../errors.js';
+import { MalformedInputError, VerificationError } from '../errors.js';
 import { HubHttp, type HubHttpOptions } from './http.js';
 import type { HubRef } from './ref.js';
 
@@ -114,13 +114,24 @@ export function checkTreeEntry(e: unknown, i: number): HubFile | { directory: st
   return file;
 }
 
+/** Runs a call of @huggingface/hub; an error that is not ours (its own parsing of a bad answer) is HUB_RESPONSE_INVALID. */
+async function viaClient<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    if (e instanceof VerificationError || e instanceof MalformedInputError) throw e;
+    if (e instanceof Error && e.name === 'AbortError') throw e;
+    throw new VerificationError('HUB_RESPONSE_INVALID', `${what}: the Hub's answer could not be read (${e instanceof Error ? e.message : String(e)})`, undefined, { cause: e });
+  }
+}
+
 /** Asks the Hub which commit `ref.revision` is; anything but that very commit is HUB_COMMIT_MISMATCH. */
 export async function confirmCommit(http: HubHttp, ref: HubRef): Promise<string> {
   const kind = ref.kind === 'dataset' ? 'datasets' : 'models';
   const prefix = `${http.endpoint.pathname.replace(/\/+$/, '')}/api/${kind}/${ref.repo}/revision/${ref.revision}`;
-  const fetch = http.clientFetch([prefix], ref.revision, 1);
+  const fetch = http.clientFetch([prefix], ref.revision, 1, 'object');
   const common = { name: ref.repo, revision: ref.revision, hubUrl: http.base, fetch, additionalFields: ['sha' as const] };
-  const info = ref.kind === 'dataset' ? await datasetInfo(common) : await modelInfo(common);
+  const info = await viaClient(`revision of ${ref.repo}`, () => (ref.kind === 'dataset' ? datasetInfo(common) : modelInfo(common)));
   const sha: unknown = (info as { sha?: unknown }).sha;
   if (typeof sha !== 'string') return invalid(`the Hub's revision answer for ${ref.repo} has no commit id (sha)`);
   if (sha !== ref.revision)
@@ -134,19 +145,21 @@ export async function listHubTree(ref: HubRef, opts: HubTreeOptions = {}, http: 
   const kind = ref.kind === 'dataset' ? 'datasets' : 'models';
   const prefix = `${http.endpoint.pathname.replace(/\/+$/, '')}/api/${kind}/${ref.repo}/tree/${ref.revision}`;
   const maxEntries = opts.maxEntries ?? DEFAULT_MAX_TREE_ENTRIES;
-  const fetch = http.clientFetch([prefix], ref.revision, opts.maxPages ?? 1000);
+  const fetch = http.clientFetch([prefix], ref.revision, opts.maxPages ?? 1000, 'array');
   const files = new Map<string, HubFile>();
   const dirs = new Set<string>();
   let i = 0;
   const repo = { type: ref.kind, name: ref.repo } as const;
-  for await (const raw of listFiles({ repo, revision: ref.revision, recursive: true, hubUrl: http.base, fetch })) {
-    if (++i > maxEntries) invalid(`the tree of ${ref.repo}@${ref.revision} has more than ${maxEntries} entries`);
-    const e = checkTreeEntry(raw, i - 1);
-    const p = 'directory' in e ? e.directory : e.path;
-    if (files.has(p) || dirs.has(p)) throw new VerificationError('HUB_RESPONSE_INVALID', `the Hub lists ${JSON.stringify(p.slice(0, 120))} twice`, { path: p });
-    if ('directory' in e) dirs.add(p);
-    else files.set(p, e);
-  }
+  await viaClient(`tree of ${ref.repo}`, async () => {
+    for await (const raw of listFiles({ repo, revision: ref.revision, recursive: true, hubUrl: http.base, fetch })) {
+      if (++i > maxEntries) invalid(`the tree of ${ref.repo}@${ref.revision} has more than ${maxEntries} entries`);
+      const e = checkTreeEntry(raw, i - 1);
+      const p = 'directory' in e ? e.directory : e.path;
+      if (files.has(p) || dirs.has(p)) throw new VerificationError('HUB_RESPONSE_INVALID', `the Hub lists ${JSON.stringify(p.slice(0, 120))} twice`, { path: p });
+      if ('directory' in e) dirs.add(p);
+      else files.set(p, e);
+    }
+  });
   // a path cannot be both a file and a folder holding other files
   for (const p of files.keys()) {
     const segs = p.split('/');
