@@ -43,13 +43,18 @@ export async function verifyAibomWithHub(doc: Uint8Array | string | object, ref:
   return report ? { ...res, hub: report } : res;
 }
 
-/** `--hf` / `--hf-endpoint` with HF_ENDPOINT and HF_TOKEN: the artifacts callback and the report it fills. */
-export function hubFromCli(hf: string | undefined, endpoint: string | undefined, env: NodeJS.ProcessEnv): { artifacts: ArtifactVerifier; report: () => HubCompareReport | undefined } {
+/** `--hf` / `--hf-endpoint` with HF_ENDPOINT and HF_TOKEN (and `--ignore` as a predicate): the callback and its report. */
+export function hubFromCli(
+  hf: string | undefined,
+  endpoint: string | undefined,
+  env: NodeJS.ProcessEnv,
+  ignore?: (path: string) => boolean,
+): { artifacts: ArtifactVerifier; report: () => HubCompareReport | undefined } {
   if (hf === undefined) throw new MalformedInputError('--hf-endpoint needs --hf ORG/NAME@<40-hex commit>', { path: 'hf-endpoint' });
   const ref = parseHubRef(hf, 'hf');
   let report: HubCompareReport | undefined;
   const token = env.HF_TOKEN || undefined;
-  const artifacts = nodeHubVerifier(ref, { endpoint: endpoint ?? (env.HF_ENDPOINT || undefined), token }, (r) => (report = r));
+  const artifacts = nodeHubVerifier(ref, { endpoint: endpoint ?? (env.HF_ENDPOINT || undefined), token, ignore }, (r) => (report = r));
   return { artifacts, report: () => report };
 }
 
