@@ -16,7 +16,7 @@ import type { CertInput } from '../tpm/akcert.js';
 import type { Check } from '../tpm/quote.js';
 import { extend, TPM_ALG } from '../util/hash.js';
 import { toHex } from '../util/bytes.js';
-import { NONCE_BYTES, PCR_LAUNCH, type AtlsResponse } from '../runner/protocol.js';
+import { NONCE_BYTES, PCR_LAUNCH, type AtlsResponse } from '../wire/protocol.js';
 
 export interface AtlsOptions {
   /** AK trust anchors (default: the embedded Azure vTPM root 2023). */

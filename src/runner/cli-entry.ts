@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
-import { parseLaunchUserData } from '../launcher/provision.js';
+import { parseLaunchUserData } from '../wire/launch.js';
 import { localFolderFetcher } from './fetchers.js';
 import { startRunner } from './server.js';
 

@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MalformedInputError } from '../errors.js';
-import { parseConfig } from '../launcher/config.js';
+import { parseAxolotlConfig } from '../wire/config.js';
 import { parseTpm2ToolsPcrFile } from '../tpm/pcr-values.js';
 import { fromHex, toHex } from '../util/bytes.js';
 import { extend, TPM_ALG } from '../util/hash.js';
@@ -17,7 +17,7 @@ import { buildAibomV1, buildLegacyAttestation, v1Qualification, type CertInput }
 import type { Fetcher } from './fetchers.js';
 import { runJob, type JobConfig, type JobResult } from './job.js';
 import { Measurer, PCR_TLS, sha256Hex } from './measure.js';
-import { NONCE_HEX, PCR_LAUNCH, RUNNER_PROTOCOL, type AtlsResponse, type RunnerStatus, type StorageUploadRequest } from './protocol.js';
+import { NONCE_HEX, PCR_LAUNCH, RUNNER_PROTOCOL, type AtlsResponse, type RunnerStatus, type StorageUploadRequest } from '../wire/protocol.js';
 import { Tpm, type AkHandle, type QuoteResult } from './tpm.js';
 import { uploadOutputs } from './upload.js';
 
@@ -146,7 +146,7 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
       const yaml = (await readBody(req)).toString('utf8');
       let c;
       try {
-        c = parseConfig(yaml, 'configuration');
+        c = parseAxolotlConfig(yaml, 'configuration');
       } catch (e) {
         return send(res, 400, { error: (e as Error).message });
       }
