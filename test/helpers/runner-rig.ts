@@ -118,11 +118,15 @@ export async function spawnRunner(o: {
   args?: string[];
   env?: Record<string, string>;
   images?: string[];
+  /** Training command (default: node tiny-trainer.mjs). */
+  command?: string[];
 }): Promise<RunnerProcess> {
   const bundle = await runnerBundle();
   const trainerId = `sha256:${sha256hex(await readFile(TRAINER))}`;
   const images = o.images ?? [`@local/aicert-runner:test=${trainerId}`];
-  const args = [bundle, '--tcti', o.tcti, '--port', '0', '--work-dir', o.workDir, '--mirror', o.mirror, ...images.flatMap((i) => ['--image', i]), ...(o.args ?? []), '--', process.execPath, TRAINER];
+  const sandbox = o.args?.includes('--unconfined-training') ? [] : ['--sandbox-ro', join(ROOT, 'testvectors')];
+  const args = [bundle, '--tcti', o.tcti, '--host', '127.0.0.1', '--port', '0', '--work-dir', o.workDir, '--mirror', o.mirror, ...sandbox,
+    ...images.flatMap((i) => ['--image', i]), ...(o.args ?? []), '--', ...(o.command ?? [process.execPath, TRAINER])];
   const child = spawn(process.execPath, args, { env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
