@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { Tpm } from '../../src/runner/tpm.js';
-import { startSwtpm, type Swtpm } from './swtpm.js';
+import { startSwtpm, type Swtpm, type SwtpmOptions } from './swtpm.js';
 
 const run = promisify(execFile);
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -44,8 +44,8 @@ export async function makeCa(dir: string): Promise<TestCa> {
 let issuing: Promise<unknown> = Promise.resolve();
 
 /** Starts swtpm and provisions EK, the AK at 0x81000003 and its certificate at NV 0x01C101D0. */
-export async function provisionedSwtpm(ca: TestCa): Promise<Swtpm> {
-  const sw = await startSwtpm();
+export async function provisionedSwtpm(ca: TestCa, opts: SwtpmOptions = {}): Promise<Swtpm> {
+  const sw = await startSwtpm(opts);
   try {
     const tpm = await Tpm.open(sw.tcti);
     await tpm.createEk();
