@@ -67,11 +67,11 @@ describe.skipIf(!swtpmAvailable() || !bwrapWorks)('hostile trainer under bubblew
   afterAll(async () => tmp?.rm());
 
   /** One run with `hostile-trainer.mjs MODE ARG(workDir, tcti)`; always stops the runner and the swtpm. */
-  async function attempt(mode: string, arg: (workDir: string, tcti: string) => string = () => '', transport: 'tcp' | 'unix' = 'tcp'): Promise<Outcome> {
+  async function attempt(mode: string, arg: (workDir: string, tcti: string) => string = () => '', transport: 'tcp' | 'unix' = 'tcp', extra: string[] = []): Promise<Outcome> {
     const sw = await provisionedSwtpm(ca, { transport });
     const workDir = join(tmp.dir, `work-${++n}`);
     try {
-      const runner = await spawnRunner({ tcti: sw.tcti, mirror, workDir, args: ['--launch-nonce', sha256hex(`launch ${n}`), '--cert-chain', join(ca.dir, 'intermediate.pem')], command: [process.execPath, HOSTILE, mode, arg(workDir, sw.tcti)] });
+      const runner = await spawnRunner({ tcti: sw.tcti, mirror, workDir, args: ['--launch-nonce', sha256hex(`launch ${n}`), '--cert-chain', join(ca.dir, 'intermediate.pem'), ...extra], command: [process.execPath, HOSTILE, mode, arg(workDir, sw.tcti)] });
       try {
         expect((await call(`${runner.url}/axolotl/configuration`, 'POST', configYaml)).status).toBe(200);
         expect((await call(`${runner.url}/finetune`, 'POST')).status).toBe(202);
@@ -174,6 +174,19 @@ describe.skipIf(!swtpmAvailable() || !bwrapWorks)('hostile trainer under bubblew
     expect(o.error).toMatch(msg);
     expect(o.log).toMatch(/status: failed/);
     expect(o.aibom).toBeUndefined();
+  });
+
+  it('--unconfined-training: the same theft succeeds, is measured, and verifyAibom refuses the AIBOM unless the policy allows it', async () => {
+    const o = await attempt('read-key', (w) => join(w, 'tls.key'), 'tcp', ['--unconfined-training']);
+    expect(o.report?.read).toMatchObject({ ok: true });
+    expect(o.verified?.valid).toBe(false);
+    expect(o.verified?.error?.code).toBe('UNCONFINED_TRAINING');
+    expect(JSON.parse(o.aibom!).evidence.appEventLog['14'].some((e: string) => e.includes('"event_type": "training_sandbox"') && e.includes('"backend": "none"'))).toBe(true);
+    const nonce = JSON.parse(o.aibom!).evidence.nonce as string;
+    const allowed = await verifyAibom(o.aibom!, { nonce, trustAnchors: [ca.rootPem], allowUncheckedPlatform: true, policy: { allowUnconfinedTraining: true } });
+    expect(allowed.valid).toBe(true);
+    // What the caller accepted is visible: the stolen key is among the outputs.
+    expect(allowed.claims.outputs?.map((x) => x.sha256)).toContain(o.keySha256);
   });
 
   it('a device node: mknod is refused inside the sandbox (no CAP_MKNOD), so the run has none to take', async () => {
