@@ -35,6 +35,20 @@ export type VerificationCode =
   | 'ARTIFACT_MISMATCH'
   | 'ARTIFACT_MISSING'
   | 'SIMULATION_MODE'
+  // Confidential VMs and cloud AK chains (spec/confidential-vms.md): one code per link of the chain.
+  | 'SNP_VCEK_MISSING'
+  | 'SNP_VCEK_INVALID'
+  | 'SNP_VCEK_MISMATCH'
+  | 'SNP_REPORT_SIGNATURE_INVALID'
+  | 'SNP_REPORT_BINDING_MISMATCH'
+  | 'HCL_RUNTIME_DATA_MISMATCH'
+  | 'HCL_AK_MISSING'
+  | 'HCL_REPORT_TYPE_UNSUPPORTED'
+  | 'TDX_QUOTE_MISSING'
+  | 'TDX_QUOTE_SIGNATURE_INVALID'
+  | 'TDX_QE_REPORT_SIGNATURE_INVALID'
+  | 'TDX_QE_BINDING_MISMATCH'
+  | 'TDX_REPORT_MISMATCH'
   | (string & {});
 
 abstract class AicertError extends Error {
