@@ -47,3 +47,8 @@ export { AMD_SEV_ROOTS } from './trust-amd.js';
 export type { SnpProduct } from './trust-amd.js';
 export { INTEL_SGX_ROOT_CA } from './trust-intel.js';
 export { GCE_EK_AK_ROOT } from './trust-google.js';
+export { verifySnpBoundQuote, snpReportFromFluoriteJson } from './svsm.js';
+export type { SnpBoundQuoteInput, SnpBoundQuoteVerification } from './svsm.js';
+export { trustStore, TRUST_STORE_NAMES, applyAnchorEkuRule } from './trust-stores.js';
+export type { TrustAnchorRule, TrustStoreName, EkuRule } from './trust-stores.js';
+export { parsePcrYaml, isPcrYaml } from './pcr-yaml.js';
