@@ -58,14 +58,18 @@ function hwIdOf(v: Uint8Array | undefined): Uint8Array | undefined {
 
 /** Reads the AMD fields of a VCEK/VLEK and chains it to a pinned ARK (CERT_* codes on failure). */
 export async function verifyVcek(vcek: CertInput, intermediates: CertInput[], at: Date): Promise<VcekInfo> {
-  const [der, ...more] = parseCertificates(vcek, 'vcek');
-  if (!der || more.length) throw new VerificationError('CERT_CHAIN_INVALID', 'exactly one VCEK/VLEK certificate expected');
-  const leaf = parseCert(der, 'vcek');
-  const cn = /CN=([^,]+)/.exec(leaf.subject)?.[1];
-  const kind = cn === 'SEV-VCEK' ? 'vcek' : cn === 'SEV-VLEK' ? 'vlek' : undefined;
-  if (!kind) throw new VerificationError('SNP_VCEK_INVALID', `certificate "${leaf.subject}" is neither a VCEK nor a VLEK`);
+  // The leaf is the one VCEK/VLEK among the given certificates (Azure THIM and KDS bundles add ASK and ARK).
+  const given = parseCertificates(vcek, 'vcek').map((d, i) => parseCert(d, `vcek[${i}]`));
+  const kindOf = (c: ParsedCert): 'vcek' | 'vlek' | undefined => {
+    const cn = /(?:^|, )CN=([^,]+)/.exec(c.subject)?.[1];
+    return cn === 'SEV-VCEK' ? 'vcek' : cn === 'SEV-VLEK' ? 'vlek' : undefined;
+  };
+  const leaves = given.filter((c) => kindOf(c));
+  if (leaves.length !== 1) throw new VerificationError('SNP_VCEK_INVALID', `expected one VCEK or VLEK certificate, got ${leaves.length} among ${given.length}`);
+  const leaf = leaves[0]!;
+  const kind = kindOf(leaf)!;
   // Path: given intermediates, then the embedded ASKs; only the pinned ARKs end it.
-  const pool = [...parseCertificates(intermediates, 'vcekChain').map((d, i) => parseCert(d, `vcekChain[${i}]`))];
+  const pool = [...given.filter((c) => c !== leaf), ...parseCertificates(intermediates, 'vcekChain').map((d, i) => parseCert(d, `vcekChain[${i}]`))];
   const anchors: ParsedCert[] = [];
   for (const p of Object.values(AMD_SEV_ROOTS)) {
     anchors.push(parseCert(parseCertificates(p.ark, 'AMD_SEV_ROOTS')[0]!, 'AMD_SEV_ROOTS'));
