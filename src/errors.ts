@@ -42,6 +42,20 @@ export type VerificationCode =
   | 'HUB_REDIRECT_REFUSED' // a redirect to a host outside the allow-list, a scheme downgrade, or too many redirects
   | 'HUB_PATH_UNSAFE' // a tree path that is not a safe relative POSIX path (traversal, backslash, control character)
   | 'HUB_CONTENT_MISMATCH' // downloaded bytes differ from the tree listing's LFS sha256 / git blob id / size
+  // Confidential VMs and cloud AK chains (spec/confidential-vms.md): one code per link of the chain.
+  | 'SNP_VCEK_MISSING'
+  | 'SNP_VCEK_INVALID'
+  | 'SNP_VCEK_MISMATCH'
+  | 'SNP_REPORT_SIGNATURE_INVALID'
+  | 'SNP_REPORT_BINDING_MISMATCH'
+  | 'HCL_RUNTIME_DATA_MISMATCH'
+  | 'HCL_AK_MISSING'
+  | 'HCL_REPORT_TYPE_UNSUPPORTED'
+  | 'TDX_QUOTE_MISSING'
+  | 'TDX_QUOTE_SIGNATURE_INVALID'
+  | 'TDX_QE_REPORT_SIGNATURE_INVALID'
+  | 'TDX_QE_BINDING_MISMATCH'
+  | 'TDX_REPORT_MISMATCH'
   | (string & {});
 
 abstract class AicertError extends Error {
