@@ -100,7 +100,9 @@ async function chooseFetcher(v: Values, workDir: string): Promise<Fetcher> {
   if (typeof v.mirror === 'string') return localFolderFetcher(v.mirror);
   const endpoint = (v['hf-endpoint'] as string | undefined) ?? process.env.HF_ENDPOINT;
   if (!endpoint) throw new RunnerUsageError('name a fetcher: --mirror DIR or --hf-endpoint URL');
-  throw new RunnerUsageError(`the Hub fetcher is not part of this build (asked for ${endpoint}, downloads into ${workDir})`);
+  // the Hub fetcher (spec/hub.md §5): pinned commits downloaded and proven under the work folder
+  const { hubFetcher } = await import('./fetch-hub.js');
+  return hubFetcher({ root: join(workDir, 'hub'), endpoint, token: process.env.HF_TOKEN || undefined });
 }
 
 /** Parses argv and starts the runner; resolves with the exit code once it stopped. */
