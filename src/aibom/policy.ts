@@ -10,6 +10,7 @@ import type { EventLog } from '../eventlog/types.js';
 import { toHex } from '../util/bytes.js';
 import { digestSize, hashAlgByName, hashName } from '../util/hash.js';
 import { arr, lowerHex, obj, parseStrictJson, str, type Obj } from './json.js';
+import { parseCvmPolicy, type CvmPolicy } from './cvm.js';
 
 export const POLICY_V1_TYPE = 'https://aicert.dev/policy/v1';
 
@@ -34,10 +35,12 @@ export interface Policy {
   requiredEvents?: string[];
   /** Accepted AK certificate subject substrings (e.g. `.TrustedVM.Azure.Microsoft`). */
   platformSubjects?: string[];
+  /** Confidential-VM hardware claims (spec/policy.md §confidentialVm). */
+  confidentialVm?: CvmPolicy;
   description?: string;
 }
 
-const FIELDS = new Set(['_type', 'description', 'pcrs', 'bootEvents', 'containers', 'baseModels', 'datasets', 'requiredEvents', 'platformSubjects']);
+const FIELDS = new Set(['_type', 'description', 'pcrs', 'bootEvents', 'containers', 'baseModels', 'datasets', 'requiredEvents', 'platformSubjects', 'confidentialVm']);
 
 /** Validates a bank map `{"sha256": {...}}`; returns the bank's digest size. */
 function bankSize(bank: string, path: string): number {
@@ -97,6 +100,7 @@ export function parsePolicy(input: Policy | Obj | string | Uint8Array): Policy {
     }
   }
   if (o.containers !== undefined) p.containers = parseContainers(o.containers, 'policy.containers');
+  if (o.confidentialVm !== undefined) p.confidentialVm = parseCvmPolicy(o.confidentialVm);
   for (const f of ['baseModels', 'datasets'] as const) {
     if (o[f] === undefined) continue;
     p[f] = arr(o[f], `policy.${f}`).map((s, i) => {
@@ -169,6 +173,10 @@ export function mergePolicies(list: Policy[]): Policy {
     if (p.datasets) out.datasets = out.datasets ? out.datasets.filter((x) => p.datasets!.includes(x)) : [...p.datasets];
     if (p.requiredEvents) out.requiredEvents = [...(out.requiredEvents ?? []), ...p.requiredEvents];
     // "Any of these subjects" lists cannot be intersected by substring: two of them are refused, like boot events.
+    if (p.confidentialVm) {
+      if (out.confidentialVm) throw new MalformedInputError('two policies give confidentialVm rules', { path: 'policy.confidentialVm' });
+      out.confidentialVm = p.confidentialVm;
+    }
     if (p.platformSubjects) {
       if (out.platformSubjects) throw new MalformedInputError('two policies give platform subjects', { path: 'policy.platformSubjects' });
       out.platformSubjects = [...p.platformSubjects];
