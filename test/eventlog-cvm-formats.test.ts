@@ -1,7 +1,8 @@
 // Event-log forms of confidential VMs and keylime: ASCII IMA lists (shared keylime vectors; generated lines whose
 // template hashes openssl computes) and CEL-TLV CCMR records (generated; RTMR values from openssl's SHA-384).
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MalformedInputError } from '../src/errors.js';
@@ -9,6 +10,7 @@ import { replayCcmr } from '../src/eventlog/cel-ccmr.js';
 import { parseEventLog } from '../src/eventlog/detect.js';
 import { parseImaAscii } from '../src/eventlog/ima-ascii.js';
 import { replay } from '../src/eventlog/replay.js';
+import { runCli } from './helpers/cli.js';
 import { vectorsDir } from './helpers/vectors.js';
 
 const V = vectorsDir();
@@ -79,6 +81,19 @@ describe('CEL-TLV with CCMR (type 108) records', () => {
     let mr = Buffer.alloc(48);
     for (const c of contents) mr = Buffer.from(openssl('sha384', Buffer.concat([mr, Buffer.from(openssl('sha384', c), 'hex')])), 'hex');
     expect(Buffer.from(replayCcmr(l).get(0x0c)!.get(4)!).toString('hex')).toBe(mr.toString('hex'));
+  });
+  it('aicert eventlog --json: MRs apart from PCRs, unknown CEL content as hex', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aicert-ccmr-'));
+    try {
+      writeFileSync(join(dir, 'cel.bin'), log);
+      const r = await runCli(['eventlog', join(dir, 'cel.bin'), '--json']);
+      const doc = JSON.parse(r.out);
+      expect(doc.pcrs).toEqual({});
+      expect(Object.keys(doc.mrs.sha384)).toEqual(['4']);
+      expect(doc.events[0].decoded.raw).toBe(Buffer.from('image-ref').toString('hex'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
   it('an MR index above 4 is malformed', () => {
     expect(() => parseEventLog(new Uint8Array(record(0, 5, Buffer.from('x'))))).toThrow(MalformedInputError);
