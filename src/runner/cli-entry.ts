@@ -2,7 +2,8 @@
  * Command line of the reference runner (what the VM image starts; tests spawn it on swtpm):
  *   runner [--tcti T] [--host H] [--port P] --work-dir DIR --mirror DIR [--image NAME=sha256:HEX]...
  *          [--launch-nonce HEX | --launch-nonce-imds] [--tls-key PEM --tls-cert PEM] [--cert-chain PEM]...
- *          [--ak-handle 0x81000003] [--no-nv-cert] [--original-protocol] [--boot-log PATH] -- TRAIN-COMMAND...
+ *          [--ak-handle 0x81000003] [--no-nv-cert] [--original-protocol] [--boot-log PATH]
+ *          [--confidential-vm [--vcek PEM | --td-quote FILE]] -- TRAIN-COMMAND...
  * Prints `READY <url>` on stdout once PCRs 15/23 are extended and the server listens; stops on SIGTERM/SIGINT.
  */
 import { execFile } from 'node:child_process';
@@ -44,6 +45,7 @@ export async function main(argv: string[]): Promise<number> {
       'tls-key': { type: 'string' }, 'tls-cert': { type: 'string' }, 'cert-chain': { type: 'string', multiple: true },
       'ak-handle': { type: 'string' }, 'no-nv-cert': { type: 'boolean' }, 'original-protocol': { type: 'boolean' },
       'boot-log': { type: 'string' },
+      'confidential-vm': { type: 'boolean' }, vcek: { type: 'string' }, 'td-quote': { type: 'string' },
     },
   });
   if (!v['work-dir'] || !v.mirror || positionals.length === 0) {
@@ -76,6 +78,10 @@ export async function main(argv: string[]): Promise<number> {
     ...(v['no-nv-cert'] ? { akCertNvIndex: null } : {}),
     ...(v['original-protocol'] ? { protocol: 'original' as const } : {}),
     ...(v['boot-log'] ? { bootEventLogPath: v['boot-log'] } : {}),
+    // Confidential VM: the HCL report from NV 0x01400001 goes into every AIBOM (src/runner/hcl.ts).
+    ...(v['confidential-vm']
+      ? { confidentialVm: { ...(v.vcek ? { vcek: await readFile(v.vcek, 'utf8') } : {}), ...(v['td-quote'] ? { tdQuote: new Uint8Array(await readFile(v['td-quote'])) } : {}) } }
+      : {}),
     log: (l) => process.stderr.write(`${l}\n`),
   });
   process.stdout.write(`READY ${runner.url}\n`);
