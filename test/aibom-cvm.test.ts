@@ -1,11 +1,13 @@
 // AIBOM v1 confidential-VM evidence (evidence.cvm): the platform step on Azure's real SEV-SNP and TDX evidence.
 // The shared quotes were made for trustee's "challenge", not for an AIBOM statement, so a genuine document ends at
 // binding.quote (BINDING_MISMATCH) after every hardware and quote check passed; a changed byte fails earlier.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verifyAibom } from '../src/aibom/verify.js';
 import { aibomToCbor } from '../src/aibom/v1.js';
+import { runCli } from './helpers/cli.js';
 import { vectorsDir } from './helpers/vectors.js';
 
 const V = vectorsDir();
@@ -43,6 +45,20 @@ describe.skipIf(!V)('AIBOM v1 evidence.cvm', () => {
     expect(r.error?.code).toBe('BINDING_MISMATCH');
     expect(r.claims.platform?.description).toBe('Azure confidential VM (AMD SEV-SNP, Milan)');
     expect((r.claims.platform?.hardware as Record<string, unknown>).measurement).toMatch(/^[0-9a-f]{96}$/);
+  });
+  it('aicert-verify reads it: exit 1 with the failing check\'s code, the hardware checks passed, claims shown', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aicert-cvm-'));
+    try {
+      writeFileSync(join(dir, 'aibom.json'), JSON.stringify(snpDoc()));
+      const r = await runCli(['verify', join(dir, 'aibom.json'), '--at', AT.toISOString(), '--json']);
+      const doc = JSON.parse(r.out);
+      expect(r.code).toBe(1);
+      expect(doc.valid).toBe(false);
+      expect(doc.checks.filter((c: { ok: boolean | null }) => c.ok === false).map((c: { id: string }) => c.id)).toEqual(['binding.quote']);
+      expect(doc.checks.find((c: { id: string }) => c.id === 'cvm.snp.report.signature').ok).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
   it('the CBOR encoding carries the same evidence', async () => {
     const r = await verifyAibom(aibomToCbor(snpDoc()), { at: AT });
