@@ -116,6 +116,15 @@ describe('committed swtpm vectors: --pcrs YAML', () => {
     expect([r.code, r.doc.error]).toEqual([0, undefined]);
     expect(r.doc.checks.find((c: { id: string }) => c.id === 'pcrs.digest').ok).toBe(true);
   });
+  it('--trust-root DER (the openssl-made test root) verifies like its PEM; the untrusted root in DER fails', async () => {
+    const base = ['--ak', join(q, 'ak-rsa', 'ak.crt.der'), '--ak-chain', join(q, 'ak-rsa', 'intermediate.der'), '--message', join(q, 'ak-rsa', 'quote.msg'), '--signature', join(q, 'ak-rsa', 'quote.sig'), '--nonce', nonce];
+    for (const root of ['root.der', 'root.pem']) {
+      const r = await quote([...base, '--trust-root', join(q, 'ca', root)]);
+      expect([root, r.code, r.doc.error]).toEqual([root, 0, undefined]);
+    }
+    const bad = await quote([...base, '--trust-root', join(q, 'ca', 'untrusted-root.der')]);
+    expect([bad.code, bad.doc.code]).toEqual([1, 'CERT_UNTRUSTED_ROOT']);
+  });
   it('a YAML value changed by one digit fails PCR_DIGEST_MISMATCH; a truncated one is padded as tpm2-tools prints it', async () => {
     const y = readFileSync(join(q, 'pcrread.yaml'), 'utf8');
     const bad = y.replace(/(\n\s+8 : 0x)(.)/, (_m, a: string, c: string) => a + (c === '1' ? '2' : '1'));
