@@ -89,6 +89,10 @@ export interface VerifyAibomOptions {
   trustAnchors?: CertInput[];
   /** Extra intermediates for path building. */
   intermediates?: CertInput[];
+  /** Anchors with their own EKU rule (named stores such as `gce`; spec/confidential-vms.md §7). */
+  anchorRules?: import('../tpm/trust-stores.js').TrustAnchorRule[];
+  /** false: the AK certificate EKU is not required (default true). */
+  requireAikEku?: boolean;
   /** Time for certificate validity (default now). */
   at?: Date;
   /** Expected nonce: original documents compare qualifyingData raw; v1 requires evidence.nonce to equal it. */

@@ -34,6 +34,8 @@ export async function stepChain(ctx: Ctx): Promise<void> {
     ctx.chain = await verifyAkChain(tpm.akCertificates, {
       ...(ctx.opts.trustAnchors ? { trustAnchors: ctx.opts.trustAnchors } : {}),
       ...(ctx.opts.intermediates ? { intermediates: ctx.opts.intermediates } : {}),
+      ...(ctx.opts.anchorRules ? { anchorRules: ctx.opts.anchorRules } : {}),
+      ...(ctx.opts.requireAikEku === false ? { requireAikEku: false } : {}),
       ...(ctx.opts.at ? { at: ctx.opts.at } : {}),
     });
   } catch (e) {
