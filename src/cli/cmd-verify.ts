@@ -10,10 +10,12 @@ import { hashFile } from '../node/hashing.js';
 import { verifyArtifacts } from '../node/artifacts.js';
 import { tryFromHex } from '../util/bytes.js';
 import { parse, printChecks, printJson, readInput, UsageError } from './io.js';
+import { readTrustStores } from './quote-inputs.js';
 
 const USAGE =
   'aicert-verify ATTESTATION [--trust-root PEM]... [--measurements FILE] [--containers FILE] [--policy FILE] ' +
-  '[--nonce HEX] [--at ISO8601] [--model PATH]... [--hf ORG/NAME@REV [--hf-endpoint URL]] [--allow-unchecked-platform] [--allow-simulation] [--json]';
+  '[--nonce HEX] [--at ISO8601] [--model PATH]... [--hf ORG/NAME@REV [--hf-endpoint URL]] [--allow-unchecked-platform] [--allow-simulation] ' +
+  '[--trust-store azure|gce]... [--no-require-aik-eku] [--json]';
 
 const HELP = `usage: ${USAGE}
 
@@ -108,6 +110,8 @@ export async function run(argv: string[]): Promise<number> {
     argv,
     {
       'trust-root': { type: 'string', multiple: true },
+      'trust-store': { type: 'string', multiple: true },
+      'no-require-aik-eku': { type: 'boolean' },
       measurements: { type: 'string' },
       containers: { type: 'string' },
       policy: { type: 'string' },
@@ -140,6 +144,10 @@ export async function run(argv: string[]): Promise<number> {
     opts.at = at;
   }
   if (o['trust-root']) opts.trustAnchors = o['trust-root'].map((p) => readInput(p, 'trust root'));
+  // Named stores whose anchors carry their own EKU rule (spec/confidential-vms.md §7).
+  const stores = readTrustStores(o['trust-store']);
+  if (stores) opts.anchorRules = stores;
+  if (o['no-require-aik-eku']) opts.requireAikEku = false;
   if (o.measurements) opts.measurements = readInput(o.measurements, 'measurements file');
   if (o.containers) opts.containers = readInput(o.containers, 'containers file');
   if (o.policy) opts.policy = readInput(o.policy, 'policy file');
