@@ -55,8 +55,15 @@ KDEB=$CACHE/debs/${KPKG}_amd64.deb SDEB=$CACHE/debs/${SPKG}_amd64.deb
 
 # 2. Kernel, kernel modules (the closure of what /init loads) and the stub, extracted from the .debs.
 say "kernel $KVER"
-X=$W/x; mkdir -p "$X/k" "$X/s"
-dpkg-deb --fsys-tarfile "$KDEB" | tar -x -C "$X/k" "./boot/vmlinuz-$KVER" "./lib/modules/$KVER/kernel" "./lib/modules/$KVER/modules.builtin" "./lib/modules/$KVER/modules.order"
+X=$W/x; mkdir -p "$X/s"
+# the extracted kernel tree is cached per .deb digest (extraction is the slow part; the .deb is checked above)
+KX=$CACHE/kernel-$(sha256sum < "$KDEB" | cut -c1-16)
+if [[ ! -f $KX/.done ]]; then
+  rm -rf "$KX"; mkdir -p "$KX"
+  dpkg-deb --fsys-tarfile "$KDEB" | tar -x -C "$KX" "./boot/vmlinuz-$KVER" "./lib/modules/$KVER/kernel" "./lib/modules/$KVER/modules.builtin" "./lib/modules/$KVER/modules.order"
+  touch "$KX/.done"
+fi
+ln -s "$KX" "$X/k"
 dpkg-deb --fsys-tarfile "$SDEB" | tar -x -C "$X/s" ./usr/lib/systemd/boot/efi/linuxx64.efi.stub
 STUB=$X/s/usr/lib/systemd/boot/efi/linuxx64.efi.stub
 MODS=(virtio_pci virtio_net qemu_fw_cfg nf_tables nft_ct nft_reject_inet crc32c_generic)
@@ -119,6 +126,7 @@ printf '%s' "$CMDLINE" > "$W/cmdline.txt"
 # 6. UKI (systemd-stub objcopy recipe), COFF timestamp pinned and checksum recomputed.
 say "UKI"
 bash "$HERE/uki.sh" "$STUB" "$W" "$OUT/uki.efi"
+touch -d "@$SOURCE_DATE_EPOCH" "$OUT/uki.efi"  # mcopy -m copies this time into the FAT entry
 
 # 7. Disk: GPT with fixed GUIDs, FAT ESP with a fixed serial; then the fixed VHD.
 say "disk"
