@@ -112,7 +112,10 @@ install -m 0644 "$W/bundle/runner.mjs" "$R/opt/aicert/runner.mjs"
 install -m 0755 "$W/bundle/train.mjs" "$R/opt/aicert/trainer/train.mjs"
 TRAINER_ID=sha256:$(sha256sum < "$W/bundle/train.mjs" | cut -d' ' -f1)
 TRAINER_NAME=@local/aicert-trainer:tiny
-printf -- '--image %s=%s\n' "$TRAINER_NAME" "$TRAINER_ID" > "$R/etc/aicert/runner-args"
+# the trainer runs in bubblewrap when this runner has a sandbox (it shows /usr, /bin, /lib* and the trainer's folder)
+SANDBOX=""
+grep -q "'sandbox-ro'" "$ROOT/src/runner/cli-entry.ts" && SANDBOX=" --sandbox bwrap --sandbox-ro /opt/aicert/trainer"
+printf -- '--image %s=%s%s\n' "$TRAINER_NAME" "$TRAINER_ID" "$SANDBOX" > "$R/etc/aicert/runner-args"
 printf 'aicert-runner-image cpu %s\n' "$(sha256sum < "$FIREWALL" | cut -c1-16)" > "$R/etc/aicert/image-id"
 printf 'ID=aicert-runner\nNAME="aicert runner image"\nVERSION_ID=1\nVARIANT_ID=cpu\n' > "$R/etc/os-release"
 

@@ -12,7 +12,7 @@ import { parse, printChecks, printJson, readInput, UsageError } from './io.js';
 
 const USAGE =
   'aicert finetune [--config aicert.yaml] [--dir DIR] [--runner URL] [--storage-url URL] [--trust-root PEM]... ' +
-  '[--measurements FILE] [--containers FILE] [--allow-replayable-attestation] [--qemu DIR --mirror DIR] [--json]';
+  '[--measurements FILE] [--containers FILE] [--allow-replayable-attestation] [--allow-unattested-platform] [--qemu DIR --mirror DIR] [--json]';
 
 const HELP = `usage: ${USAGE}
 
@@ -28,6 +28,8 @@ Fine-tunes the pinned base model on the pinned dataset of the config on an attes
                                   and run the flow against the runner inside it, verified with DIR/policy.json
   --mirror DIR                    with --qemu: the model/dataset mirror (ORG/NAME/<commit>/, datasets/ORG/NAME/<commit>/)
   --allow-replayable-attestation  accept a runner without nonce support (original aicert protocol; weaker)
+  --allow-unattested-platform     send the config without --measurements: then nothing proves which firmware, kernel
+                                  and OS the runner boots, only that its AK is in a TPM; without it, exit 1
   --json                          one JSON document on stdout
 Without --runner the VM settings come from aicert.azure in the config or AZURE_SUBSCRIPTION_ID, AZURE_RESOURCE_GROUP,
 AZURE_LOCATION, AZURE_IMAGE_ID, AZURE_VM_SIZE, AZURE_SECURE_BOOT; credentials from DefaultAzureCredential.
@@ -76,6 +78,7 @@ export async function run(argv: string[], deps: Partial<FinetuneOptions> = {}): 
       'allow-replayable-attestation': { type: 'boolean' },
       qemu: { type: 'string' },
       mirror: { type: 'string' },
+      'allow-unattested-platform': { type: 'boolean' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -101,6 +104,7 @@ export async function run(argv: string[], deps: Partial<FinetuneOptions> = {}): 
     ...(o.measurements ? { measurements: readInput(o.measurements, 'measurements file') } : {}),
     ...(o.containers ? { containers: readInput(o.containers, 'containers file') } : {}),
     ...(o['allow-replayable-attestation'] ? { allowReplayable: true } : {}),
+    ...(o['allow-unattested-platform'] ? { allowUnattestedPlatform: true } : {}),
     log,
   };
   const r = await runFinetune(opts);
