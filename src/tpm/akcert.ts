@@ -55,6 +55,7 @@ export interface AkChainResult {
     spki: Uint8Array;
     eku: string[];
     sanDirectoryName?: string;
+    /** Present only when the path ended at an embedded Azure vTPM root (never from the subject name alone). */
     platform?: { azure?: { vmId?: string; cn: string } };
   };
   /** Leaf ... anchor, inclusive. */
@@ -162,12 +163,13 @@ export async function verifyAkChain(certs: CertInput | CertInput[], options: AkC
   const pool = [...given.filter((c) => c !== leaf), ...extra, ...store.intermediates];
   const built = await buildPath(leaf, { anchors, pool, at });
   // Step 3: report.
-  if (built.anchorMatch === 'subject+key') warnings.push('trust anchor matched by subject and public key, not by exact certificate');
+  if (built.anchorCopies) warnings.push(`${built.anchorCopies} given certificate(s) repeat a trust anchor's subject and key without being it: set aside, the configured anchor was used`);
   const onPath = new Set(built.path.map((c) => c.sha256));
   const unused = given.filter((c) => !onPath.has(c.sha256));
   if (unused.length) warnings.push(`${unused.length} given certificate(s) not on the validated path`);
   if (/MICROSOFT AZURE TRUSTED VM RSA/i.test(leaf.issuer)) warnings.push('leaf issuer looks like the Azure placeholder (AK certificate never provisioned)');
-  const platform = platformOf(leaf);
+  // Platform claims come only from the anchor that validated: an Azure name under another anchor proves nothing.
+  const platform = store.roots.some((r) => r.sha256 === built.anchor.sha256) ? platformOf(leaf) : undefined;
   const san = leaf.ext.san?.directoryName;
   return {
     leaf: {
