@@ -7,7 +7,7 @@
 import { MalformedInputError, VerificationError } from '../errors.js';
 import { parseCert, type ParsedCert } from './x509-cert.js';
 import { parseCertificates as decodeCertificates, type CertInput } from './x509-der.js';
-import { formatName, nameValues } from './x509-name.js';
+import { formatName, nameAttributes, nameValues } from './x509-name.js';
 import { buildPath, checkCritical, checkValidity, selfIssued } from './x509-path.js';
 import { AZURE_VTPM_INTERMEDIATES, AZURE_VTPM_ROOTS } from './trust-azure.js';
 
@@ -54,6 +54,8 @@ export interface AkChainResult {
     /** DER SubjectPublicKeyInfo of the AK. */
     spki: Uint8Array;
     eku: string[];
+    /** The subject's string attributes in encoding order (policies match these, never the rendered text). */
+    subjectAttributes: { oid: string; type: string; value: string }[];
     sanDirectoryName?: string;
     /** Present only when the path ended at an embedded Azure vTPM root (never from the subject name alone). */
     platform?: { azure?: { vmId?: string; cn: string } };
@@ -176,6 +178,7 @@ export async function verifyAkChain(certs: CertInput | CertInput[], options: AkC
       ...summarize(leaf),
       spki: leaf.spki.slice(),
       eku: [...(leaf.ext.eku ?? [])],
+      subjectAttributes: nameAttributes(leaf.subjectDer, 'leaf.subject'),
       ...(san ? { sanDirectoryName: formatName(san, 'leaf.subjectAltName') } : {}),
       ...(platform ? { platform } : {}),
     },
