@@ -2,7 +2,7 @@
  * verifyQuote: fail-closed verification of a TPM2_Quote (TPMS_ATTEST + TPMT_SIGNATURE) with every check of
  * go-tpm-tools' quote.Verify and the attack table in docs (spec/verification.md §Quote).
  */
-import { VerificationError } from '../errors.js';
+import { VerificationError, type VerificationCode } from '../errors.js';
 import { assertBytes, concat, constantTimeEqual, toHex } from '../util/bytes.js';
 import { hash, hashInfo, hashName, TPM_ALG } from '../util/hash.js';
 import { parseAttest, type Attest, type QuoteInfo } from './attest.js';
@@ -98,7 +98,7 @@ class Report {
   skip(id: string, detail: string, source?: Check['source']): void {
     this.checks.push({ id, ok: null, detail, ...(source ? { source } : {}) });
   }
-  fail(id: string, code: string, detail: string, extra: Record<string, unknown> = {}): never {
+  fail(id: string, code: VerificationCode, detail: string, extra: Record<string, unknown> = {}): never {
     this.checks.push({ id, ok: false, detail });
     throw new VerificationError(code, detail, { ...extra, checks: this.checks });
   }

@@ -3,7 +3,7 @@
  * models, datasets and required events judge the inputs. Missing platform rules are reported as "not checked" and
  * keep the verdict invalid unless allowUncheckedPlatform.
  */
-import { PolicyError } from '../../errors.js';
+import { PolicyError, type PolicyCode } from '../../errors.js';
 import { toHex } from '../../util/bytes.js';
 import { hashAlgByName } from '../../util/hash.js';
 import type { AppEvent } from '../events.js';
@@ -12,7 +12,7 @@ import { parsePlatformSubject, subjectMatches, type Policy } from '../policy.js'
 import type { Ctx } from '../report.js';
 import { APP_PCRS } from './logs.js';
 
-const deny = (ctx: Ctx, id: string, code: string, msg: string): never => ctx.rep.fail(id, new PolicyError(code, msg));
+const deny = (ctx: Ctx, id: string, code: PolicyCode, msg: string): never => ctx.rep.fail(id, new PolicyError(code, msg));
 
 /** Golden PCR values: every listed PCR is quoted and holds an allowed value. */
 function checkPcrs(ctx: Ctx, pcrs: NonNullable<Policy['pcrs']>): void {
