@@ -5,6 +5,7 @@
  */
 import { MalformedInputError } from '../errors.js';
 import { parseEventLog } from '../eventlog/detect.js';
+import { compareLog } from '../eventlog/compare.js';
 import { initialPcrValue, replay } from '../eventlog/replay.js';
 import type { EventLog, LogEvent, PcrBanks } from '../eventlog/types.js';
 import { toHex, tryFromHex, tryUtf8Decode } from '../util/bytes.js';
@@ -43,20 +44,9 @@ export function parsePcrsFile(bytes: Uint8Array): PcrBanks {
   return res;
 }
 
-/** One line per mismatching (bank, PCR), comparing the replay (or the start value of a PCR without events). */
-export function comparePcrs(log: EventLog, rep: PcrBanks, expected: PcrBanks): string[] {
-  const bad: string[] = [];
-  for (const [alg, pcrs] of expected) {
-    for (const [p, want] of pcrs) {
-      if (!log.banks.includes(alg)) {
-        bad.push(`PCR ${p} (${hashName(alg)}): the log has no ${hashName(alg)} bank`);
-        continue;
-      }
-      const got = rep.get(alg)?.get(p) ?? initialPcrValue(log, alg, p);
-      if (toHex(got) !== toHex(want)) bad.push(`PCR ${p} (${hashName(alg)}): replayed ${toHex(got)}, expected ${toHex(want)}`);
-    }
-  }
-  return bad;
+/** One line per failing (bank, PCR): the library's comparison (src/eventlog/compare.ts), same rules as a quote. */
+export function comparePcrs(log: EventLog, _rep: PcrBanks, expected: PcrBanks): string[] {
+  return compareLog(log, expected).results.filter((r) => r.status === 'mismatch' || r.status === 'bank-missing').map((r) => r.message);
 }
 
 /** The contract's `pcrs` object: bank name -> PCR -> lowercase hex, PCRs ascending. */
@@ -131,14 +121,19 @@ export async function run(argv: string[]): Promise<number> {
   const log = parseEventLog(readInput(positionals[0]!, 'event log'));
   const rep = replay(log);
   const expected = values.pcrs !== undefined ? parsePcrsFile(readInput(values.pcrs, 'PCR file')) : undefined;
-  const bad = expected ? comparePcrs(log, rep, expected) : [];
+  const cmp = expected ? compareLog(log, expected) : undefined;
+  const bad = cmp ? cmp.results.filter((r) => r.status === 'mismatch' || r.status === 'bank-missing').map((r) => r.message) : [];
   if (values.json) {
-    printJson({ format: log.format, pcrs: pcrsJson(rep), events: log.events.map(eventJson) });
+    printJson({ format: log.format, pcrs: pcrsJson(rep), events: log.events.map(eventJson), ...(cmp ? { comparison: cmp } : {}) });
     for (const w of log.warnings) err(`warning: ${w}`);
   } else printHuman(log, rep);
   // Name each mismatching PCR (stderr with --json so stdout stays one JSON document).
   const say = values.json ? err : out;
   for (const b of bad) say(`MISMATCH ${b}`);
-  if (expected && bad.length === 0) say(`all ${[...expected.values()].reduce((n, m) => n + m.size, 0)} expected PCR values match`);
-  return bad.length ? 1 : 0;
+  const untouched = cmp?.results.filter((r) => r.status === 'not-in-log' || r.status === 'bank-not-in-log' || r.status === 'not-quoted') ?? [];
+  for (const r of untouched) say(`not compared: ${r.message}`);
+  const n = cmp?.results.filter((r) => r.status === 'match').length ?? 0;
+  if (cmp?.ok) say(`all ${n} compared PCR values match${untouched.length ? ` (${untouched.length} expected values not compared: the log does not extend them)` : ''}`);
+  else if (cmp && bad.length === 0) say('no expected PCR value could be compared with the log');
+  return cmp && !cmp.ok ? 1 : 0;
 }
