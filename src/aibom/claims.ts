@@ -29,18 +29,28 @@ export function claimsFromFacts(f: AppFacts): Claims {
   return c;
 }
 
-/** Multiset equality of two lists of canonical keys (counted, so linear in their length); names the first difference. */
-function sameMultiset(what: string, fromStatement: string[], fromEvents: string[]): void {
+/** Multiset equality of two lists of canonical keys (each key as often on both sides), linear; names the first difference. */
+export function sameMultiset(what: string, fromStatement: string[], fromEvents: string[]): void {
   const count = new Map<string, number>();
   for (const x of fromStatement) count.set(x, (count.get(x) ?? 0) + 1);
   for (const x of fromEvents) count.set(x, (count.get(x) ?? 0) - 1);
-  if ([...count.values()].every((n) => n === 0)) return;
-  const a = [...fromStatement].sort();
-  const b = [...fromEvents].sort();
-  const onlyS = a.find((x) => count.get(x)! > 0);
-  const onlyE = b.find((x) => count.get(x)! < 0);
-  const say = onlyS !== undefined ? `statement has ${onlyS} more often than the events measured it` : `events measured ${onlyE} more often than the statement has it`;
-  mismatch(`${what}: ${say}`, { statement: a, events: b });
+  for (const [k, n] of count) {
+    if (n === 0) continue;
+    const say = n > 0 ? `statement has ${k} ${n} more time(s) than the events measured it` : `events measured ${k} ${-n} more time(s) than the statement states it`;
+    mismatch(`${what}: ${say}`, { statementCount: fromStatement.length, eventCount: fromEvents.length });
+  }
+}
+
+/** Canonical JSON text (sorted keys) for comparing two parsed JSON values exactly. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (isObj(v)) return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}`;
+  return JSON.stringify(v) ?? 'undefined';
+}
+
+/** A byproduct number must be a JSON number equal to one measured value (no strings, lists or hex). */
+function sameNumber(v: unknown, measured: number[]): boolean {
+  return typeof v === 'number' && measured.includes(v);
 }
 
 // The model is pinned by repo@commit; a dataset also by its file (annotations.path), spec/aibom-v1.md §4.
@@ -89,9 +99,15 @@ export function checkStatement(statement: Obj, f: AppFacts, base: Claims): Claim
   // Byproducts, when present, must repeat the measured timing and compute.
   for (const b of Array.isArray(rd.byproducts) ? rd.byproducts : []) {
     const a = isObj(b) && isObj(b.annotations) ? b.annotations : {};
-    if (isObj(b) && b.name === 'timing' && a.finetune_time !== undefined && !f.finetuneSeconds.includes(Number(a.finetune_time))) mismatch('byproduct timing differs from the measured timing event');
-    if (isObj(b) && b.name === 'compute' && a.total_flos !== undefined && !f.totalFlos.includes(Number(a.total_flos))) mismatch('byproduct compute differs from the measured compute_consumed event');
+    if (isObj(b) && b.name === 'timing' && a.finetune_time !== undefined && !sameNumber(a.finetune_time, f.finetuneSeconds)) mismatch('byproduct timing differs from the measured timing event');
+    if (isObj(b) && b.name === 'compute' && a.total_flos !== undefined && !sameNumber(a.total_flos, f.totalFlos)) mismatch('byproduct compute differs from the measured compute_consumed event');
   }
-  if (isObj(bd.externalParameters) && bd.externalParameters.config !== undefined) c.config = bd.externalParameters.config;
+  // The configuration shown is the measured one; a statement copy must be exactly it (never shown instead of it).
+  if (isObj(bd.externalParameters) && bd.externalParameters.config !== undefined) {
+    const measured = f.config?.file;
+    if (measured === undefined || canonical(bd.externalParameters.config) !== canonical(measured)) {
+      mismatch('externalParameters.config differs from the configuration the axolotl_configuration event measured');
+    }
+  }
   return c;
 }

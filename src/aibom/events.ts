@@ -109,7 +109,8 @@ export function readFacts(events: AppEvent[], warnings: string[]): AppFacts {
         const revision = normaliseHash(resolved(e).hash, at(e, 'resolved.hash'), warnings).hex;
         const kind = rp.resource_type;
         if (kind !== 'model' && kind !== 'dataset') throw new MalformedInputError(`resource_type "${String(kind)}"`, { path: at(e, 'spec.resource_proto.resource_type') });
-        if ((kind === 'dataset') !== dataset) warnings.push(`${at(e, 'spec')}: a ${kind} resource with a ${dataset ? 'datasets/' : 'model'} URL`);
+        // Model and dataset namespaces are apart on the Hub: a model measured from a datasets/ URL (or the reverse) is not that model.
+        if ((kind === 'dataset') !== dataset) throw new VerificationError('CLAIMS_MISMATCH', `${at(e, 'spec')}: a ${kind} resource with a ${dataset ? 'datasets/' : 'model'} URL`);
         const pinned: PinnedRepo = { repo, uri, revision, ...(typeof rp.path === 'string' && rp.path ? { path: rp.path } : {}) };
         (kind === 'model' ? f.models : f.datasets).push(pinned);
         break;
@@ -167,6 +168,7 @@ function readOutputs(e: AppEvent, warnings: string[]): { name: string; sha256: s
     const s = isObj(o) && isObj(o.spec) ? o.spec : undefined;
     const r = isObj(o) && isObj(o.resolved) ? o.resolved : undefined;
     if (!s || typeof s.path !== 'string' || !r) throw new MalformedInputError('output is not {spec: {path}, resolved: {hash}}', { path: p });
+    checkOutputName(s.path, `${p}.spec.path`);
     const h = normaliseHash(r.hash, `${p}.resolved.hash`, warnings);
     if (h.hex.length !== 64 || (h.alg && h.alg !== 'sha256')) throw new MalformedInputError('output hash is not sha256', { path: `${p}.resolved.hash` });
     // One file, one digest: a path listed twice would let either digest pass as "the" output.
@@ -174,4 +176,17 @@ function readOutputs(e: AppEvent, warnings: string[]): { name: string; sha256: s
     seen.add(s.path);
     return { name: s.path, sha256: h.hex };
   });
+}
+
+// spec/sharded-digest.md §5: bound names are relative, `/`-separated, with no empty, `.` or `..` segment.
+/** Refuses an output name that could point outside the model folder or hide on a terminal (malformed input). */
+export function checkOutputName(name: string, path: string): void {
+  const bad =
+    name === '' ? 'empty' :
+    name.startsWith('/') ? 'absolute' :
+    /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(name) ? 'a control character' :
+    name.includes('\\') ? 'a backslash' :
+    name.split('/').some((seg) => seg === '' || seg === '.' || seg === '..') ? 'an empty, "." or ".." segment' :
+    /^[A-Za-z]:/.test(name) ? 'a drive letter' : undefined;
+  if (bad) throw new MalformedInputError(`output name has ${bad}: ${JSON.stringify(name.slice(0, 80))}`, { path });
 }

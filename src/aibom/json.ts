@@ -15,6 +15,32 @@ const WS = new Set([0x20, 0x09, 0x0a, 0x0d]);
 const NUM = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 const LIT = /true|false|null/y;
 
+/** A decimal literal's value as `<sign><digits>e<exp>` with no leading or trailing zero digits ("0" for zero). */
+function decimalKey(t: string): string | undefined {
+  const m = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(t);
+  if (!m) return undefined;
+  let d = (m[2]! + (m[3] ?? '')).replace(/^0+/, '');
+  let e = Number(m[4] ?? 0) - (m[3]?.length ?? 0);
+  let z = d.length;
+  while (z > 0 && d.charCodeAt(z - 1) === 0x30) z--;
+  e += d.length - z;
+  d = d.slice(0, z);
+  return d === '' ? '0' : `${m[1]}${d}e${e}`;
+}
+
+/**
+ * Numbers must mean exactly the double they parse to, so two texts that differ below its precision cannot both pass
+ * as "the same" value: a literal is the shortest round-trip form of its double (what JSON.stringify and Python
+ * write), or an integer the double holds exactly. Anything else (1.00000000000000001, 9007199254740993, 1e400) fails.
+ */
+function checkPrecision(lit: string, fail: (msg: string) => never): void {
+  const n = Number(lit);
+  if (!Number.isFinite(n)) fail(`number ${lit.slice(0, 30)} is out of range`);
+  if (decimalKey(lit) === decimalKey(String(n))) return;
+  if (/^-?\d+$/.test(lit) && BigInt(lit) === BigInt(n)) return;
+  fail(`number ${lit.slice(0, 30)} is not exactly the double it parses to`);
+}
+
 /** Validates JSON grammar, depth and key uniqueness; throws MalformedInputError at the offending offset. */
 export function checkJson(text: string, what: string, maxDepth = MAX_JSON_DEPTH): void {
   let i = 0;
@@ -82,6 +108,7 @@ export function checkJson(text: string, what: string, maxDepth = MAX_JSON_DEPTH)
       re.lastIndex = i;
       const m = re.exec(text);
       if (m) {
+        if (re === NUM) checkPrecision(m[0], fail);
         i += m[0].length;
         return;
       }

@@ -7,6 +7,7 @@
 import { MalformedInputError } from '../errors.js';
 import { extendsPcr, initialPcrValue, replay } from '../eventlog/replay.js';
 import type { EventLog } from '../eventlog/types.js';
+import { attributeOid } from '../tpm/x509-name.js';
 import { toHex } from '../util/bytes.js';
 import { digestSize, hashAlgByName, hashName } from '../util/hash.js';
 import { arr, lowerHex, obj, parseStrictJson, str, type Obj } from './json.js';
@@ -106,7 +107,10 @@ export function parsePolicy(input: Policy | Obj | string | Uint8Array): Policy {
   for (const f of ['baseModels', 'datasets'] as const) {
     if (o[f] === undefined) continue;
     p[f] = arr(o[f], `policy.${f}`).map((s, i) => {
-      const v = normaliseRepoRef(str(s, `policy.${f}[${i}]`));
+      const raw = str(s, `policy.${f}[${i}]`);
+      // Model and dataset namespaces stay apart: a base model is never named by a datasets/ reference.
+      if (f === 'baseModels' && /^(?:https:\/\/huggingface\.co\/)?datasets\//.test(raw)) throw new MalformedInputError('a base model cannot be a datasets/ repository', { path: `policy.${f}[${i}]` });
+      const v = normaliseRepoRef(raw);
       if (!PINNED.test(v)) throw new MalformedInputError('expected ORG/REPO@<40-hex commit>', { path: `policy.${f}[${i}]` });
       return v;
     });
@@ -118,13 +122,44 @@ export function parsePolicy(input: Policy | Obj | string | Uint8Array): Policy {
   if (o.requiredEvents !== undefined) p.requiredEvents = arr(o.requiredEvents, 'policy.requiredEvents').map((s, i) => str(s, `policy.requiredEvents[${i}]`));
   if (o.platformSubjects !== undefined) {
     p.platformSubjects = arr(o.platformSubjects, 'policy.platformSubjects').map((s, i) => {
-      // An empty string is contained in every subject: it would allow any platform.
       const subject = str(s, `policy.platformSubjects[${i}]`);
-      if (subject === '') throw new MalformedInputError('empty platform subject (it would match every subject)', { path: `policy.platformSubjects[${i}]` });
+      parsePlatformSubject(subject, `policy.platformSubjects[${i}]`);
       return subject;
     });
   }
   return p;
+}
+
+/** A platform subject rule: one attribute of the AK subject, equal to `value` or (suffix) ending with it. */
+export interface PlatformSubjectRule {
+  oid: string;
+  value: string;
+  suffix: boolean;
+}
+
+/**
+ * `ATTR=VALUE` (ATTR a short name such as CN, O, OU or a dotted OID; VALUE `*.rest` matches a value ending in
+ * `.rest`), or a bare `.suffix` / `value` meaning a CN ending in `.suffix` / equal to `value`. Case-insensitive
+ * values. Anything that could match every subject (empty attribute or value, `=`, `*`) is malformed.
+ */
+export function parsePlatformSubject(s: string, path: string): PlatformSubjectRule {
+  const eq = s.indexOf('=');
+  const attr = eq < 0 ? 'CN' : s.slice(0, eq).trim();
+  let value = eq < 0 ? s : s.slice(eq + 1);
+  const oid = attributeOid(attr);
+  if (!oid) throw new MalformedInputError(`unknown subject attribute "${attr.slice(0, 40)}" (use e.g. CN, O, OU)`, { path });
+  let suffix = eq < 0 && value.startsWith('.');
+  if (value.startsWith('*.')) {
+    suffix = true;
+    value = value.slice(1);
+  }
+  if (value.replace(/^\./, '') === '' || value.includes('*')) throw new MalformedInputError('empty or wildcard platform subject value (it would match every subject)', { path });
+  return { oid, value: value.toLowerCase(), suffix };
+}
+
+/** True when one of the subject's parsed attributes meets the rule (never a substring of the rendered subject). */
+export function subjectMatches(rule: PlatformSubjectRule, attrs: { oid: string; value: string }[]): boolean {
+  return attrs.some((a) => a.oid === rule.oid && (rule.suffix ? a.value.toLowerCase().endsWith(rule.value) : a.value.toLowerCase() === rule.value));
 }
 
 /** `https://huggingface.co/[datasets/]ORG/REPO@rev` or `ORG/REPO@rev` -> `ORG/REPO@rev`. */
@@ -167,9 +202,14 @@ export function mergePolicies(list: Policy[]): Policy {
   for (const p of list) {
     for (const [bank, m] of Object.entries(p.pcrs ?? {})) for (const [k, v] of Object.entries(m)) ((out.pcrs ??= {})[bank] ??= {})[k] = inter(out.pcrs?.[bank]?.[k], v);
     if (p.containers) {
-      // An empty list still is a rule: no image is allowed.
-      out.containers ??= Object.create(null) as Record<string, string[]>;
-      for (const [k, v] of Object.entries(p.containers)) out.containers[k] = inter(out.containers[k], v);
+      // Every source's list must allow the image: names one source lacks are dropped, ids intersect, and an
+      // empty list (or object) still is a rule that allows no image.
+      const next = Object.create(null) as Record<string, string[]>;
+      for (const [k, v] of Object.entries(p.containers)) {
+        if (!out.containers) next[k] = [...v];
+        else if (Object.hasOwn(out.containers, k)) next[k] = inter(out.containers[k], v);
+      }
+      out.containers = next;
     }
     for (const [k, v] of Object.entries(p.bootEvents ?? {})) {
       if (out.bootEvents?.[k]) throw new MalformedInputError(`two policies give boot events for PCR ${k}`, { path: `policy.bootEvents.${k}` });

@@ -107,6 +107,8 @@ export interface VerifyAibomOptions {
   allowSimulation?: boolean;
   /** Accept that the platform (PCR policy, containers) was not checked. The report still lists what did not run. */
   allowUncheckedPlatform?: boolean;
+  /** Smallest RSA AK accepted, in bits (default 2048). A lower value is named in the `quote.ak.keySize` check. */
+  minRsaBits?: number;
   /** Outputs to check: name -> bytes/stream, or a callback that checks them (Node: files on disk). */
   artifacts?: Record<string, ArtifactSource> | ArtifactVerifier;
 }

@@ -48,14 +48,35 @@ export function parseStatement(bytes: Uint8Array): Obj {
   return s;
 }
 
-/** One PEM block exactly as RFC 7468 §3 strict form: 64-column base64 lines, LF line ends, nothing around it. */
-const STRICT_PEM = /^(?:-----BEGIN CERTIFICATE-----\n(?:[A-Za-z0-9+/]{64}\n)*[A-Za-z0-9+/]{1,63}={0,2}\n-----END CERTIFICATE-----\n|-----BEGIN CERTIFICATE-----\n(?:[A-Za-z0-9+/]{64}\n)+-----END CERTIFICATE-----\n)+$/;
+/** Largest PEM text accepted in one akCertificates entry (certificates are at most 64 KiB of DER each). */
+const MAX_PEM_TEXT = 1024 * 1024;
+const B64_LINE = /^[A-Za-z0-9+/]{64}$/;
+const B64_LAST = /^[A-Za-z0-9+/]+={0,2}$/;
 
-/** PEM certificate text in strict form with canonical base64 bodies (unused bits zero), so no two texts give one DER. */
+/**
+ * PEM certificate text in RFC 7468 §3 strict form (64-column base64 lines, LF, nothing outside the blocks) with
+ * canonical base64 bodies (unused bits zero), so no two texts give one DER. Checked line by line: linear in the
+ * text, bounded, no backtracking regular expression over the whole text.
+ */
 function canonicalPem(text: string, path: string): string {
-  if (!STRICT_PEM.test(text)) throw new MalformedInputError('PEM text is not in strict RFC 7468 form (64-column lines, LF, no text outside the blocks)', { path });
-  const blocks = [...text.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)];
-  for (const b of blocks) canonicalBase64(b[1]!.replace(/\n/g, ''), path);
+  const bad = (why: string): never => {
+    throw new MalformedInputError(`PEM text is not in strict RFC 7468 form (${why})`, { path });
+  };
+  if (text.length > MAX_PEM_TEXT) bad(`larger than ${MAX_PEM_TEXT} characters`);
+  const lines = text.split('\n');
+  if (lines.pop() !== '') bad('it must end with a line feed');
+  let i = 0;
+  while (i < lines.length) {
+    if (lines[i++] !== '-----BEGIN CERTIFICATE-----') bad('text outside the blocks');
+    const body: string[] = [];
+    while (i < lines.length && lines[i] !== '-----END CERTIFICATE-----') body.push(lines[i++]!);
+    if (i++ >= lines.length) bad('no END line');
+    if (body.length === 0) bad('empty block');
+    body.forEach((l, k) => {
+      if (l.length > 64 || !(k === body.length - 1 ? B64_LAST : B64_LINE).test(l)) bad(`line ${k + 1} of a block is not 64-column base64`);
+    });
+    canonicalBase64(body.join(''), path);
+  }
   return text;
 }
 

@@ -5,6 +5,7 @@
  */
 import { MalformedInputError } from '../errors.js';
 import { parseEventLog } from '../eventlog/detect.js';
+import { compareLog } from '../eventlog/compare.js';
 import { initialPcrValue, replay } from '../eventlog/replay.js';
 import type { EventLog, LogEvent, PcrBanks } from '../eventlog/types.js';
 import { toHex, tryFromHex, tryUtf8Decode } from '../util/bytes.js';
@@ -44,20 +45,9 @@ export function parsePcrsFile(bytes: Uint8Array): PcrBanks {
   return res;
 }
 
-/** One line per mismatching (bank, PCR), comparing the replay (or the start value of a PCR without events). */
-export function comparePcrs(log: EventLog, rep: PcrBanks, expected: PcrBanks): string[] {
-  const bad: string[] = [];
-  for (const [alg, pcrs] of expected) {
-    for (const [p, want] of pcrs) {
-      if (!log.banks.includes(alg)) {
-        bad.push(`PCR ${p} (${hashName(alg)}): the log has no ${hashName(alg)} bank`);
-        continue;
-      }
-      const got = rep.get(alg)?.get(p) ?? initialPcrValue(log, alg, p);
-      if (toHex(got) !== toHex(want)) bad.push(`PCR ${p} (${hashName(alg)}): replayed ${toHex(got)}, expected ${toHex(want)}`);
-    }
-  }
-  return bad;
+/** One line per failing (bank, PCR): the library's comparison (src/eventlog/compare.ts), same rules as a quote. */
+export function comparePcrs(log: EventLog, _rep: PcrBanks, expected: PcrBanks): string[] {
+  return compareLog(log, expected).results.filter((r) => r.status === 'mismatch' || r.status === 'bank-missing').map((r) => r.message);
 }
 
 /** The contract's `pcrs` object: bank name -> PCR -> lowercase hex, PCRs ascending. */
@@ -141,14 +131,15 @@ export async function run(argv: string[]): Promise<number> {
   const log = parseEventLog(readInput(positionals[0]!, 'event log'));
   const rep = replay(log);
   const expected = values.pcrs !== undefined ? parsePcrsFile(readInput(values.pcrs, 'PCR file')) : undefined;
-  const bad = expected ? comparePcrs(log, rep, expected) : [];
+  const cmp = expected ? compareLog(log, expected) : undefined;
+  const bad = cmp ? cmp.results.filter((r) => r.status === 'mismatch' || r.status === 'bank-missing').map((r) => r.message) : [];
   // Output is streamed event by event: memory for one chunk of text, whatever the size of the log.
   const w = new StreamWriter();
   if (values.json) {
     markJsonPrinted();
     // CEL CCMR records extend confidential-computing MRs, reported apart from PCRs (spec/confidential-vms.md §10).
     const mrs = replayCcmr(log);
-    await w.jsonDocument({ format: log.format, pcrs: pcrsJson(rep), ...(mrs.size ? { mrs: pcrsJson(mrs) } : {}) }, 'events', (function* () {
+    await w.jsonDocument({ format: log.format, pcrs: pcrsJson(rep), ...(mrs.size ? { mrs: pcrsJson(mrs) } : {}), ...(cmp ? { comparison: cmp } : {}) }, 'events', (function* () {
       for (const e of log.events) yield eventJson(e);
     })());
     for (const x of log.warnings) err(`warning: ${x}`);
@@ -156,7 +147,11 @@ export async function run(argv: string[]): Promise<number> {
   // Name each mismatching PCR (stderr with --json so stdout stays one JSON document).
   const say = values.json ? err : (s: string) => void w.line(s);
   for (const b of bad) say(`MISMATCH ${b}`);
-  if (expected && bad.length === 0) say(`all ${[...expected.values()].reduce((n, m) => n + m.size, 0)} expected PCR values match`);
+  const untouched = cmp?.results.filter((r) => r.status === 'not-in-log' || r.status === 'bank-not-in-log' || r.status === 'not-quoted') ?? [];
+  for (const r of untouched) say(`not compared: ${r.message}`);
+  const n = cmp?.results.filter((r) => r.status === 'match').length ?? 0;
+  if (cmp?.ok) say(`all ${n} compared PCR values match${untouched.length ? ` (${untouched.length} expected values not compared: the log does not extend them)` : ''}`);
+  else if (cmp && bad.length === 0) say('no expected PCR value could be compared with the log');
   await w.flush();
-  return bad.length ? 1 : 0;
+  return cmp && !cmp.ok ? 1 : 0;
 }

@@ -6,6 +6,7 @@ import { pcrValuesFromJson, pcrValuesToJson } from '../tpm/pcr-values.js';
 import { verifyQuote, type Check, type QuoteVerification } from '../tpm/quote.js';
 import { toHex, tryFromHex, tryUtf8Decode } from '../util/bytes.js';
 import { hashName } from '../util/hash.js';
+import { tryParseIsoTime } from '../util/time.js';
 import { parse, printChecks, printJson, readInput, UsageError } from './io.js';
 import { describePlatform, QUOTE_EXTRA_OPTIONS, QUOTE_EXTRA_USAGE, readCvmFlags, readPcrYaml, readSignature, readTrustRoot, readTrustStores } from './quote-inputs.js';
 
@@ -81,8 +82,8 @@ export async function run(argv: string[]): Promise<number> {
     nonce = tryFromHex(o.nonce);
     if (!nonce) throw new UsageError(`--nonce must be hex, got '${o.nonce}'`);
   }
-  const at = o.at ? new Date(o.at) : undefined;
-  if (at && Number.isNaN(at.getTime())) throw new UsageError(`--at must be an ISO 8601 time, got '${o.at}'`);
+  const at = o.at !== undefined ? tryParseIsoTime(o.at) : undefined;
+  if (o.at !== undefined && !at) throw new UsageError(`--at must be an ISO 8601 time, got '${o.at}'`);
   const akBytes = o.ak ? readInput(o.ak, 'AK') : undefined;
   const input = {
     attest: readInput(o.message, 'message'),

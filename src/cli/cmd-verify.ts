@@ -9,6 +9,7 @@ import type { ArtifactReport, ArtifactVerifier, Claims, VerifyAibomOptions, Veri
 import { hashFile } from '../node/hashing.js';
 import { verifyArtifacts } from '../node/artifacts.js';
 import { tryFromHex } from '../util/bytes.js';
+import { tryParseIsoTime } from '../util/time.js';
 import { parse, printChecks, printJson, readInput, UsageError } from './io.js';
 import { readTrustStores } from './quote-inputs.js';
 
@@ -139,8 +140,8 @@ export async function run(argv: string[]): Promise<number> {
     opts.nonce = n;
   }
   if (o.at !== undefined) {
-    const at = new Date(o.at);
-    if (!/^\d{4}-\d\d-\d\d/.test(o.at) || Number.isNaN(at.getTime())) throw new UsageError(`--at must be an ISO 8601 time, got '${o.at}'`);
+    const at = tryParseIsoTime(o.at);
+    if (!at) throw new UsageError(`--at must be an ISO 8601 time, got '${o.at}'`);
     opts.at = at;
   }
   if (o['trust-root']) opts.trustAnchors = o['trust-root'].map((p) => readInput(p, 'trust root'));

@@ -8,6 +8,7 @@ export { parseSpecId, type SpecIdEvent } from './tcg-specid.js';
 export { replay, initialPcrValue, type ReplayOptions } from './replay.js';
 export { verifyLog, type VerifyLogOptions, type LogVerification, type PcrVerdict, type PolicyFinding } from './verify.js';
 export type { FindingCode } from './verify-findings.js';
+export { compareLog, type LogComparison, type PcrComparison, type ComparisonStatus } from './compare.js';
 export { exitBootServicesCandidates, type WorkaroundName } from './workarounds.js';
 // Other formats (CEL, IMA, aicert JSON).
 export { parseCelJson, parseCelJsonSeq } from './cel-json.js';

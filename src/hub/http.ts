@@ -4,7 +4,7 @@
  * body it reads, checks every JSON answer with the strict reader, and refuses any answer naming another commit
  * (`X-Repo-Commit`). Browser-safe (fetch, ReadableStream). Spec: spec/hub.md §2–3, §6.
  */
-import { VerificationError, MalformedInputError } from '../errors.js';
+import { VerificationError, MalformedInputError, type VerificationCode } from '../errors.js';
 import { checkJson } from '../aibom/json.js';
 import { concat } from '../util/bytes.js';
 
@@ -30,7 +30,7 @@ const HF_FAMILY = /(?:^|\.)(?:hf\.co|huggingface\.co)$/;
 
 const isLoopback = (host: string): boolean => host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 
-const fail = (code: string, message: string, details?: Record<string, unknown>): never => {
+const fail = (code: VerificationCode, message: string, details?: Record<string, unknown>): never => {
   throw new VerificationError(code, message, details);
 };
 

@@ -8,7 +8,7 @@
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { Agent, request } from 'node:https';
 import type { TLSSocket } from 'node:tls';
-import { VerificationError } from '../errors.js';
+import { VerificationError, type VerificationCode } from '../errors.js';
 import type { Policy } from '../aibom/policy.js';
 import { parseAttest } from '../tpm/attest.js';
 import { verifyAkQuote } from '../tpm/ak-quote.js';
@@ -100,7 +100,7 @@ function fetchUnverified(url: URL, nonce: Uint8Array, o: AtlsOptions): Promise<{
   });
 }
 
-const fail = (code: string, msg: string, checks: Check[]): never => {
+const fail = (code: VerificationCode, msg: string, checks: Check[]): never => {
   checks.push({ id: code.toLowerCase(), ok: false, detail: msg });
   throw new VerificationError(code, msg, { checks });
 };

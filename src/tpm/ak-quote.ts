@@ -5,7 +5,7 @@
 import { VerificationError } from '../errors.js';
 import { verifyAkChain, type AkChainOptions, type AkChainResult, type CertInput } from './akcert.js';
 import { describeKey, materialFromSpki, sameKey } from './keys.js';
-import { verifyQuote, type Check, type QuoteVerification, type VerifyQuoteInput, type VerifyQuoteOptions } from './quote.js';
+import { attributesFromCertificate, verifyQuote, type Check, type QuoteVerification, type VerifyQuoteInput, type VerifyQuoteOptions } from './quote.js';
 
 export interface VerifyAkQuoteInput extends VerifyQuoteInput {
   /** The AK certificate first, then any intermediates (DER or PEM, mixed, any order after the leaf). */
@@ -46,7 +46,8 @@ export async function verifyAkQuote(
     if (e instanceof VerificationError) throw new VerificationError(e.code, e.message, { ...e.details, checks: [...checks, ...((e.details?.checks as Check[]) ?? [])] }, { cause: e });
     throw e;
   }
-  checks.push(...q.checks);
+  // The AK's properties come from the validated certificate, not from the document's public area.
+  checks.push(...attributesFromCertificate(q.checks, chain.leaf.eku));
   // Binding: the certified key must be the key that signed the quote.
   const certKey = materialFromSpki(chain.leaf.spki);
   if (!sameKey(certKey, q.ak.material)) {

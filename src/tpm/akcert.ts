@@ -7,7 +7,7 @@
 import { MalformedInputError, VerificationError } from '../errors.js';
 import { parseCert, type ParsedCert } from './x509-cert.js';
 import { parseCertificates as decodeCertificates, type CertInput } from './x509-der.js';
-import { formatName, nameValues } from './x509-name.js';
+import { formatName, nameAttributes, nameValues } from './x509-name.js';
 import { buildPath, checkCritical, checkValidity, selfIssued } from './x509-path.js';
 import { AZURE_VTPM_INTERMEDIATES, AZURE_VTPM_ROOTS } from './trust-azure.js';
 import { applyAnchorEkuRule, type TrustAnchorRule } from './trust-stores.js';
@@ -57,7 +57,10 @@ export interface AkChainResult {
     /** DER SubjectPublicKeyInfo of the AK. */
     spki: Uint8Array;
     eku: string[];
+    /** The subject's string attributes in encoding order (policies match these, never the rendered text). */
+    subjectAttributes: { oid: string; type: string; value: string }[];
     sanDirectoryName?: string;
+    /** Present only when the path ended at an embedded Azure vTPM root (never from the subject name alone). */
     platform?: { azure?: { vmId?: string; cn: string } };
   };
   /** Leaf ... anchor, inclusive. */
@@ -170,18 +173,20 @@ export async function verifyAkChain(certs: CertInput | CertInput[], options: AkC
   const ekuNote = rules ? applyAnchorEkuRule(leaf.ext.eku, built.anchor.sha256, rules, requireEku) : undefined;
   if (ekuNote) warnings.push(ekuNote);
   // Step 3: report.
-  if (built.anchorMatch === 'subject+key') warnings.push('trust anchor matched by subject and public key, not by exact certificate');
+  if (built.anchorCopies) warnings.push(`${built.anchorCopies} given certificate(s) repeat a trust anchor's subject and key without being it: set aside, the configured anchor was used`);
   const onPath = new Set(built.path.map((c) => c.sha256));
   const unused = given.filter((c) => !onPath.has(c.sha256));
   if (unused.length) warnings.push(`${unused.length} given certificate(s) not on the validated path`);
   if (/MICROSOFT AZURE TRUSTED VM RSA/i.test(leaf.issuer)) warnings.push('leaf issuer looks like the Azure placeholder (AK certificate never provisioned)');
-  const platform = platformOf(leaf);
+  // Platform claims come only from the anchor that validated: an Azure name under another anchor proves nothing.
+  const platform = store.roots.some((r) => r.sha256 === built.anchor.sha256) ? platformOf(leaf) : undefined;
   const san = leaf.ext.san?.directoryName;
   return {
     leaf: {
       ...summarize(leaf),
       spki: leaf.spki.slice(),
       eku: [...(leaf.ext.eku ?? [])],
+      subjectAttributes: nameAttributes(leaf.subjectDer, 'leaf.subject'),
       ...(san ? { sanDirectoryName: formatName(san, 'leaf.subjectAltName') } : {}),
       ...(platform ? { platform } : {}),
     },

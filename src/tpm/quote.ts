@@ -2,7 +2,7 @@
  * verifyQuote: fail-closed verification of a TPM2_Quote (TPMS_ATTEST + TPMT_SIGNATURE) with every check of
  * go-tpm-tools' quote.Verify and the attack table in docs (spec/verification.md §Quote).
  */
-import { VerificationError } from '../errors.js';
+import { VerificationError, type VerificationCode } from '../errors.js';
 import { assertBytes, concat, constantTimeEqual, toHex } from '../util/bytes.js';
 import { hash, hashInfo, hashName, TPM_ALG } from '../util/hash.js';
 import { parseAttest, type Attest, type QuoteInfo } from './attest.js';
@@ -19,6 +19,12 @@ export interface Check {
   id: string;
   ok: boolean | null;
   detail: string;
+  /**
+   * Where a property of the AK comes from (spec/verification.md §AK properties): `certificate` (a validated AK
+   * certificate vouches for it), `credential` (a credential activation bound the key's name to the EK), or
+   * `document` (only the evidence says so; never a passed check).
+   */
+  source?: 'certificate' | 'credential' | 'document';
 }
 
 export interface VerifyQuoteInput {
@@ -39,6 +45,13 @@ export interface VerifyQuoteOptions {
   allowSha1?: boolean;
   /** Require a restricted, fixedTPM signing key when the AK is a TPM public area. Default true. */
   requireRestricted?: boolean;
+  /** Smallest RSA AK modulus accepted, in bits. Default 2048; a lower value is shown in the `ak.keySize` check. */
+  minRsaBits?: number;
+  /**
+   * What proves the AK public area's attributes: a validated AK certificate or a credential activation done by the
+   * caller. Without it the attributes are only what the document says: `ak.attributes` is not a passed check.
+   */
+  akAttributesProvenBy?: 'certificate' | 'credential';
   /** Clock state of an earlier quote from the same TPM: resets, restarts and a clock going back are refused. */
   previous?: { resetCount: number; restartCount: number; clock: bigint };
 }
@@ -55,18 +68,37 @@ export interface QuoteVerification {
   complete: boolean;
 }
 
+/** Detail prefix of an `ak.attributes` check that only the document supports. */
+export const UNPROVEN_ATTRIBUTES = 'not proven: only the document\'s AK public area says';
+
+const ATTRIBUTES_UNKNOWN = 'attributes unknown';
+
+/**
+ * The `ak.attributes` check once a validated AK certificate with the TCG AK/EK EKU vouches for the key: the
+ * property then comes from the certificate. A check that failed or was disabled by option is left as it is.
+ */
+export function attributesFromCertificate(checks: Check[], eku: string[]): Check[] {
+  const vouched = eku.includes('2.23.133.8.3') || eku.includes('2.23.133.8.1');
+  return checks.map((c) => {
+    if (c.id !== 'ak.attributes' || c.ok !== null || !vouched) return c;
+    if (c.source === 'document') return { id: c.id, ok: true, detail: 'restricted, sign, fixedTPM (proven by the AK certificate\'s TCG EKU; the public area agrees)', source: 'certificate' as const };
+    if (c.detail.startsWith(ATTRIBUTES_UNKNOWN)) return { id: c.id, ok: true, detail: 'a TPM attestation key (proven by the AK certificate\'s TCG EKU)', source: 'certificate' as const };
+    return c;
+  });
+}
+
 const ALLOWED_HASHES = [TPM_ALG.SHA256, TPM_ALG.SHA384, TPM_ALG.SHA512] as number[];
 
 /** Accumulates checks; a failed check throws a VerificationError that carries the checks so far. */
 class Report {
   readonly checks: Check[] = [];
-  pass(id: string, detail: string): void {
-    this.checks.push({ id, ok: true, detail });
+  pass(id: string, detail: string, source?: Check['source']): void {
+    this.checks.push({ id, ok: true, detail, ...(source ? { source } : {}) });
   }
-  skip(id: string, detail: string): void {
-    this.checks.push({ id, ok: null, detail });
+  skip(id: string, detail: string, source?: Check['source']): void {
+    this.checks.push({ id, ok: null, detail, ...(source ? { source } : {}) });
   }
-  fail(id: string, code: string, detail: string, extra: Record<string, unknown> = {}): never {
+  fail(id: string, code: VerificationCode, detail: string, extra: Record<string, unknown> = {}): never {
     this.checks.push({ id, ok: false, detail });
     throw new VerificationError(code, detail, { ...extra, checks: this.checks });
   }
@@ -125,6 +157,26 @@ function checkScheme(rep: Report, ak: AkKey, sig: Signature): 'rsassa' | 'rsapss
   return s as 'rsassa' | 'rsapss' | 'ecdsa';
 }
 
+/** Default smallest RSA AK modulus (NIST SP 800-57 Part 1 Rev. 5, Table 2: RSA-2048 for 112-bit security). */
+export const MIN_RSA_BITS = 2048;
+
+/** Bit length of an RSA modulus or EC key. */
+export function keyBits(k: AkKey['material']): number {
+  if (k.kty === 'EC') return { 'P-256': 256, 'P-384': 384, 'P-521': 521 }[k.crv];
+  let i = 0;
+  while (i < k.n.length - 1 && k.n[i] === 0) i++;
+  return (k.n.length - i - 1) * 8 + (32 - Math.clz32(k.n[i]!));
+}
+
+/** The AK is at least RSA-`min` (default 2048) or P-256; a relaxed minimum is named in the passed check. */
+function checkKeySize(rep: Report, ak: AkKey, min = MIN_RSA_BITS): void {
+  if (!Number.isInteger(min) || min < 512) throw new TypeError('options.minRsaBits must be an integer >= 512');
+  const bits = keyBits(ak.material);
+  if (ak.material.kty === 'RSA' && bits < min) rep.fail('ak.keySize', 'KEY_TOO_SMALL', `the AK is RSA-${bits}; at least RSA-${min} is required`);
+  const relaxed = ak.material.kty === 'RSA' && min < MIN_RSA_BITS ? ` (minimum relaxed by option to RSA-${min})` : '';
+  rep.pass('ak.keySize', `${describeKey(ak.material)} is at least ${ak.material.kty === 'RSA' ? `RSA-${min}` : 'P-256'}${relaxed}`);
+}
+
 /** Verifies a TPM2_Quote. Resolves with the decoded quote and its checks; throws VerificationError on any failure. */
 export async function verifyQuote(input: VerifyQuoteInput, options: VerifyQuoteOptions = {}): Promise<QuoteVerification> {
   if (!input || typeof input !== 'object') throw new TypeError('verifyQuote expects an input object');
@@ -152,6 +204,9 @@ export async function verifyQuote(input: VerifyQuoteInput, options: VerifyQuoteO
   const quote = attested.quote;
   rep.pass('attest.type', 'TPM_ST_ATTEST_QUOTE (0x8018)');
 
+  // AK size: RSA below the minimum (default 2048 bits) is refused; every supported curve is P-256 or larger.
+  checkKeySize(rep, ak, options.minRsaBits);
+
   // AK attributes: a non-restricted key could sign a forged TPMS_ATTEST.
   const requireRestricted = options.requireRestricted ?? true;
   if (ak.tpmPublic) {
@@ -160,9 +215,11 @@ export async function verifyQuote(input: VerifyQuoteInput, options: VerifyQuoteO
     if (a.decrypt) missing.push('not decrypt');
     if (missing.length && requireRestricted) rep.fail('ak.attributes', 'AK_NOT_RESTRICTED_SIGNING', `AK is not a restricted signing key (missing: ${missing.join(', ')})`);
     if (missing.length) rep.skip('ak.attributes', `restricted-key check disabled by option (missing: ${missing.join(', ')})`);
-    else rep.pass('ak.attributes', 'restricted, sign, fixedTPM');
+    else if (options.akAttributesProvenBy) rep.pass('ak.attributes', `restricted, sign, fixedTPM (proven by ${options.akAttributesProvenBy === 'credential' ? 'a credential activation' : 'the AK certificate'})`, options.akAttributesProvenBy);
+    // A public area is not signed by anything: a software key can claim any attributes.
+    else rep.skip('ak.attributes', `${UNPROVEN_ATTRIBUTES}: restricted, sign, fixedTPM`, 'document');
   } else {
-    rep.skip('ak.attributes', `AK given as ${ak.source}: attributes unknown (pass TPMT_PUBLIC/TPM2B_PUBLIC to check restricted)`);
+    rep.skip('ak.attributes', `${ATTRIBUTES_UNKNOWN} (AK given as ${ak.source}; pass TPMT_PUBLIC/TPM2B_PUBLIC to check restricted)`);
   }
 
   // Scheme and hash: tie the scheme to the key type and the AK's public area; refuse weak hashes.

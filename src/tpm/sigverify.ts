@@ -58,7 +58,9 @@ export async function verifySignature(key: KeyMaterial, sig: RawSignature, data:
   try {
     if (sig.scheme === 'ecdsa') {
       if (key.kty !== 'EC' || !sig.r || !sig.s) return false;
+      // r and s are at most the curve size as sent: a longer value (even with leading zero bytes) fails.
       const n = key.x.length;
+      if (sig.r.length > n || sig.s.length > n) return false;
       const r = leftPad(sig.r, n);
       const s = leftPad(sig.s, n);
       if (!r || !s) return false;

@@ -7,7 +7,7 @@
  * equals the TDREPORT. TCB status needs Intel's collateral and is reported as not checked.
  * Layout and field origins: spec/confidential-vms.md §TDX.
  */
-import { MalformedInputError, VerificationError } from '../errors.js';
+import { MalformedInputError, VerificationError, type VerificationCode } from '../errors.js';
 import { bytesEqual, concat, constantTimeEqual, toHex, tryUtf8Decode } from '../util/bytes.js';
 import { hash, TPM_ALG } from '../util/hash.js';
 import { summarize } from './akcert.js';
@@ -99,7 +99,7 @@ function p256(key: KeyMaterial, sig: Uint8Array, data: Uint8Array): Promise<bool
   return verifySignature(key, { scheme: 'ecdsa', hashAlg: TPM_ALG.SHA256, r: sig.subarray(0, 32), s: sig.subarray(32) }, data);
 }
 
-function fail(checks: Check[], id: string, code: string, msg: string): never {
+function fail(checks: Check[], id: string, code: VerificationCode, msg: string): never {
   checks.push({ id, ok: false, detail: msg });
   throw new VerificationError(code, msg, { checks });
 }

@@ -13,6 +13,7 @@ export const OID_SAN = '2.5.29.17';
 export const OID_SKI = '2.5.29.14';
 export const OID_AKI = '2.5.29.35';
 export const OID_CERT_POLICIES = '2.5.29.32';
+export const OID_NAME_CONSTRAINTS = '2.5.29.30';
 
 /** Extensions whose criticality we honour. certificatePolicies: we run with initial-policy-set = anyPolicy. */
 const HANDLED = new Set([OID_BASIC_CONSTRAINTS, OID_KEY_USAGE, OID_EKU, OID_SKI, OID_AKI, OID_CERT_POLICIES]);
@@ -26,6 +27,8 @@ export interface CertExtensions {
   san: { critical: boolean; directoryNameOnly: boolean; directoryName: Uint8Array | undefined } | undefined;
   skiHex: string | undefined;
   akiKeyIdHex: string | undefined;
+  /** True when the certificate carries nameConstraints (critical or not); the path validator refuses them. */
+  nameConstraints: boolean;
   /** OIDs of critical extensions this validator does not process. */
   unhandledCritical: string[];
 }
@@ -40,6 +43,7 @@ export function decodeExtensions(body: Uint8Array | undefined, path: string): Ce
     san: undefined,
     skiHex: undefined,
     akiKeyIdHex: undefined,
+    nameConstraints: false,
     unhandledCritical: [],
   };
   if (body === undefined) return out;
@@ -70,6 +74,7 @@ export function decodeExtensions(body: Uint8Array | undefined, path: string): Ce
     else if (oid === OID_AKI) out.akiKeyIdHex = decodeAki(v, p);
     else if (oid === OID_CERT_POLICIES) readTlv(v, p, 0x30);
     else if (oid === OID_SAN) out.san = { critical, ...decodeSan(v, p) };
+    else if (oid === OID_NAME_CONSTRAINTS) out.nameConstraints = true;
     if (critical && !HANDLED.has(oid)) {
       // A critical SAN is understood only when it carries nothing but directoryNames (TPM AK/EK certificates).
       if (!(oid === OID_SAN && out.san?.directoryNameOnly)) out.unhandledCritical.push(oid);

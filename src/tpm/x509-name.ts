@@ -71,3 +71,24 @@ export function nameValues(der: Uint8Array, oid: string, path: string): string[]
   }
   return vals;
 }
+
+/** Every string-valued attribute of a Name, in encoding order, with its OID and short name (e.g. `CN`). */
+export function nameAttributes(der: Uint8Array, path: string): { oid: string; type: string; value: string }[] {
+  const out: { oid: string; type: string; value: string }[] = [];
+  for (const rdn of readTlvs(readTlv(der, path, 0x30).body, path)) {
+    for (const atv of readTlvs(rdn.body, path)) {
+      const [type, value] = readTlvs(atv.body, path);
+      if (!type || !value) continue;
+      const oid = decodeOid(type.body, path);
+      const t = decodeString(value.tag, value.body);
+      if (t !== undefined) out.push({ oid, type: SHORT[oid] ?? oid, value: t });
+    }
+  }
+  return out;
+}
+
+/** The OID of a short attribute name (`CN`, `O`, ...) or of a dotted OID; undefined when unknown. */
+export function attributeOid(name: string): string | undefined {
+  if (/^\d+(?:\.\d+)+$/.test(name)) return name;
+  return Object.keys(SHORT).find((k) => SHORT[k]!.toLowerCase() === name.toLowerCase());
+}

@@ -21,11 +21,13 @@ export interface PathInput {
 }
 
 export interface BuiltPath {
-  /** Target first, anchor last (a target that is itself an anchor gives a path of one). */
+  /** Target first, the configured anchor itself last (a target that is itself an anchor gives a path of one). */
   path: ParsedCert[];
   anchor: ParsedCert;
-  /** How the anchor matched: the exact certificate, or the same subject and public key. */
+  /** Always 'der': a path ends only at the configured anchor certificate itself (kept for compatibility). */
   anchorMatch: 'der' | 'subject+key';
+  /** Given certificates that carried an anchor's subject and key but were not the anchor: set aside, never used. */
+  anchorCopies: number;
 }
 
 /** A failure with the path length at which it happened; deeper failures explain more. */
@@ -73,12 +75,20 @@ function checkIssuer(issuer: ParsedCert, below: ParsedCert[]): void {
   }
 }
 
-/** The configured anchor this certificate is, if any (exact DER first, then subject + SPKI). */
-function matchAnchor(c: ParsedCert, anchors: ParsedCert[]): { anchor: ParsedCert; how: 'der' | 'subject+key' } | undefined {
-  const exact = anchors.find((a) => a.sha256 === c.sha256);
-  if (exact) return { anchor: exact, how: 'der' };
-  const same = anchors.find((a) => a.spkiSha256 === c.spkiSha256 && bytesEqual(a.subjectDer, c.subjectDer));
-  return same ? { anchor: same, how: 'subject+key' } : undefined;
+/** The configured anchor this certificate is, if any: the exact certificate (DER), nothing else. */
+function matchAnchor(c: ParsedCert, anchors: ParsedCert[]): ParsedCert | undefined {
+  return anchors.find((a) => a.sha256 === c.sha256);
+}
+
+/** The anchor whose subject and key this certificate repeats without being it (a copy with its own validity). */
+function anchorCopyOf(c: ParsedCert, anchors: ParsedCert[]): ParsedCert | undefined {
+  if (matchAnchor(c, anchors)) return undefined;
+  return anchors.find((a) => a.spkiSha256 === c.spkiSha256 && bytesEqual(a.subjectDer, c.subjectDer));
+}
+
+/** RFC 5280 §4.2.1.10: nameConstraints are not evaluated here, so a path that carries them is refused. */
+export function checkNameConstraints(c: ParsedCert, role: string): void {
+  if (c.ext.nameConstraints) fail('CERT_CONSTRAINTS_INVALID', `${role} "${c.subject}" carries nameConstraints, which this verifier does not evaluate`, c);
 }
 
 /** Candidate issuers of `c`: name match, not already on the path, AKI/SKI consistent; anchors first, no duplicates. */
@@ -99,15 +109,21 @@ function candidates(c: ParsedCert, chain: ParsedCert[], input: PathInput): Parse
  * checked here; target-specific rules (EKU, not-a-CA) are the caller's. Throws the most informative
  * VerificationError (the one raised deepest in the search) when no path validates.
  */
-export async function buildPath(target: ParsedCert, input: PathInput): Promise<BuiltPath> {
+export async function buildPath(target0: ParsedCert, input0: PathInput): Promise<BuiltPath> {
+  // Step 0: a copy of an anchor (same subject and key, its own validity and constraints) never stands in for it:
+  // copies leave the pool, and a target that copies an anchor is judged as that anchor.
+  const pool = input0.pool.filter((c) => !anchorCopyOf(c, input0.anchors));
+  const anchorCopies = input0.pool.length - pool.length;
+  const target = anchorCopyOf(target0, input0.anchors) ?? target0;
+  const input: PathInput = { ...input0, pool };
   checkCritical(target, 'certificate');
+  checkNameConstraints(target, 'certificate');
   checkValidity(target, input.at, 'certificate');
   let edges = 0;
   const search = async (chain: ParsedCert[]): Promise<BuiltPath> => {
     const cur = chain[chain.length - 1]!;
     // Step 1: reached a configured anchor -> done.
-    const m = matchAnchor(cur, input.anchors);
-    if (m) return { path: chain, anchor: cur, anchorMatch: m.how };
+    if (matchAnchor(cur, input.anchors)) return { path: chain, anchor: cur, anchorMatch: 'der', anchorCopies };
     // Step 2: bounded depth, then the issuer candidates.
     if (chain.length >= MAX_PATH_LENGTH) {
       throw new Attempt(new VerificationError('CERT_CHAIN_INVALID', `no trust anchor within ${MAX_PATH_LENGTH} certificates`), chain.length);
@@ -123,6 +139,7 @@ export async function buildPath(target: ParsedCert, input: PathInput): Promise<B
       if (++edges > MAX_EDGES) throw new Attempt(new VerificationError('CERT_CHAIN_INVALID', 'path search budget exhausted'), chain.length);
       try {
         checkCritical(issuer, 'issuer');
+        checkNameConstraints(issuer, 'issuer');
         checkIssuer(issuer, chain);
         checkValidity(issuer, input.at, 'issuer');
         const v = await verifyCertSignature(cur, issuer);

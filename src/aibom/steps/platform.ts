@@ -5,7 +5,7 @@
 import { VerificationError } from '../../errors.js';
 import { verifyAkChain } from '../../tpm/akcert.js';
 import { describeKey, loadAkPublic, materialFromSpki, sameKey, type AkKey } from '../../tpm/keys.js';
-import { verifyQuote } from '../../tpm/quote.js';
+import { attributesFromCertificate, verifyQuote } from '../../tpm/quote.js';
 import { formatSelection } from '../../tpm/pcr-selection.js';
 import { formatFirmwareVersion } from '../../tpm/attest.js';
 import { concat, constantTimeEqual, toHex } from '../../util/bytes.js';
@@ -64,7 +64,7 @@ export async function stepQuote(ctx: Ctx): Promise<void> {
   const ak: AkKey = tpm.akPublic ? loadAkPublic(tpm.akPublic) : { material: certKey, source: 'certificate' };
   let q;
   try {
-    q = await verifyQuote({ attest: tpm.attest, signature: tpm.signature, akPublic: ak, pcrs: tpm.pcrs });
+    q = await verifyQuote({ attest: tpm.attest, signature: tpm.signature, akPublic: ak, pcrs: tpm.pcrs }, ctx.opts.minRsaBits !== undefined ? { minRsaBits: ctx.opts.minRsaBits } : {});
   } catch (e) {
     if (e instanceof VerificationError) {
       const prior = (e.details?.checks as { id: string; ok: boolean | null; detail: string }[] | undefined) ?? [];
@@ -74,9 +74,14 @@ export async function stepQuote(ctx: Ctx): Promise<void> {
     }
     throw e;
   }
-  for (const ch of q.checks) {
+  // The AK's properties come from the validated certificate (its TCG EKU), never from the document alone.
+  for (const ch of attributesFromCertificate(q.checks, ctx.chain?.leaf.eku ?? [])) {
     if (ch.id === 'nonce') continue;
-    if (ch.ok === null) ctx.rep.skip(`quote.${ch.id}`, ch.id === 'ak.attributes' ? (ctx.cvmAk ? 'the AK is HCLAkPub, created by the paravisor and bound by the hardware report' : 'the document has no AK public area; the AK certificate vouches that the key is an AK') : ch.detail, 'info');
+    if (ch.ok === null) {
+      // HCLAkPub is bound by the hardware report; any other unproven AK property stays a required, unchecked item.
+      const cvm = ch.id === 'ak.attributes' && ctx.cvmAk;
+      ctx.rep.skip(`quote.${ch.id}`, cvm ? 'the AK is HCLAkPub, created by the paravisor and bound by the hardware report' : ch.detail, ch.id === 'ak.attributes' && !cvm ? 'required' : 'info');
+    }
     else ctx.rep.checks.push({ ...ch, id: `quote.${ch.id}` });
   }
   // The key that verified the quote must be the key the certificate certifies.

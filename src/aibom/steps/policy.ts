@@ -3,16 +3,16 @@
  * models, datasets and required events judge the inputs. Missing platform rules are reported as "not checked" and
  * keep the verdict invalid unless allowUncheckedPlatform.
  */
-import { PolicyError } from '../../errors.js';
+import { PolicyError, type PolicyCode } from '../../errors.js';
 import { toHex } from '../../util/bytes.js';
 import { hashAlgByName } from '../../util/hash.js';
 import type { AppEvent } from '../events.js';
 import { isObj } from '../json.js';
-import type { Policy } from '../policy.js';
+import { parsePlatformSubject, subjectMatches, type Policy } from '../policy.js';
 import type { Ctx } from '../report.js';
 import { APP_PCRS } from './logs.js';
 
-const deny = (ctx: Ctx, id: string, code: string, msg: string): never => ctx.rep.fail(id, new PolicyError(code, msg));
+const deny = (ctx: Ctx, id: string, code: PolicyCode, msg: string): never => ctx.rep.fail(id, new PolicyError(code, msg));
 
 /** Golden PCR values: every listed PCR is quoted and holds an allowed value. */
 function checkPcrs(ctx: Ctx, pcrs: NonNullable<Policy['pcrs']>): void {
@@ -88,7 +88,8 @@ export function stepPolicy(ctx: Ctx): void {
   if (p.bootEvents) sim ? ctx.rep.skip('policy.bootEvents', 'simulation mode: no boot log', 'simulation') : checkBootEvents(ctx, p.bootEvents);
   if (p.platformSubjects && !sim) {
     const subj = ctx.chain!.leaf.subject;
-    if (!p.platformSubjects.some((s) => subj.toLowerCase().includes(s.toLowerCase()))) deny(ctx, 'policy.platformSubject', 'PLATFORM_NOT_ALLOWED', `AK certificate subject "${subj}" is not an allowed platform`);
+    const attrs = ctx.chain!.leaf.subjectAttributes;
+    if (!p.platformSubjects.some((s) => subjectMatches(parsePlatformSubject(s, 'policy.platformSubjects'), attrs))) deny(ctx, 'policy.platformSubject', 'PLATFORM_NOT_ALLOWED', `AK certificate subject "${subj}" is not an allowed platform`);
     ctx.rep.pass('policy.platformSubject', `AK certificate subject is an allowed platform`);
   }
   // Containers: every measured image must be listed with its id.
