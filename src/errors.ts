@@ -97,6 +97,7 @@ export const POLICY_CODES = [
   // Training confinement (spec/policy.md allowUnconfinedTraining) and confidential-VM policy (spec/confidential-vms.md).
   'UNCONFINED_TRAINING',
   'SNP_DEBUG_GUEST',
+  'CVM_POLICY_MISMATCH',
 ] as const;
 
 export type PolicyCode = (typeof POLICY_CODES)[number];
