@@ -1,7 +1,7 @@
 /**
  * `aicert eventlog FILE [--json] [--pcrs FILE]`: parses and replays an event log (format auto-detected), prints the
  * events and the replayed PCRs, and with --pcrs compares against expected values (exit 1 naming each mismatch).
- * Contract: ../shared/reference/cli-contract.md (aicert eventlog).
+ * Contract: spec/cli.md §aicert eventlog.
  */
 import { MalformedInputError } from '../errors.js';
 import { parseEventLog } from '../eventlog/detect.js';
@@ -133,7 +133,8 @@ export async function run(argv: string[]): Promise<number> {
   const expected = values.pcrs !== undefined ? parsePcrsFile(readInput(values.pcrs, 'PCR file')) : undefined;
   const bad = expected ? comparePcrs(log, rep, expected) : [];
   if (values.json) {
-    printJson({ format: log.format, pcrs: pcrsJson(rep), events: log.events.map(eventJson) });
+    const mismatch = bad.length ? { error: { code: 'PCR_REPLAY_MISMATCH', message: `${bad.length} expected PCR value(s) differ from the replay` } } : {};
+    printJson({ format: log.format, pcrs: pcrsJson(rep), events: log.events.map(eventJson), ...mismatch });
     for (const w of log.warnings) err(`warning: ${w}`);
   } else printHuman(log, rep);
   // Name each mismatching PCR (stderr with --json so stdout stays one JSON document).

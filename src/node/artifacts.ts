@@ -1,6 +1,6 @@
 /**
  * Checks model files against the digests a certificate binds, reported the way OMS model-signing reports a
- * manifest mismatch (provenance-formats.md §1): matched, missing, extra and mismatched files.
+ * manifest mismatch: matched, missing, extra and mismatched files.
  *
  * Rules (spec/cli.md §Model folders; spec/sharded-digest.md §6):
  * - Every given file must be bound and match its digest; a given file that is not bound is `extra` and fails,
