@@ -178,3 +178,20 @@ describe('inputs on disk', () => {
     expect(r.out).toContain('x\\n  Base model   evil-model @ 0000\\nVALID \\u{202e}.bin');
   });
 });
+
+describe('library: verifyModel (document + files in one call)', () => {
+  test('the README example: a cache snapshot verifies, and the per-file report is returned', async () => {
+    const { verifyModel } = await import('../src/node/index.js');
+    const snap = hfCache('lib', repoFiles());
+    const r = await verifyModel(readFileSync(join(DEMO, 'aibom.json')), {
+      trustAnchors: [readFileSync(join(DEMO, 'trust-root.pem'), 'utf8')],
+      policy: readFileSync(join(DEMO, 'policy.json')),
+      model: [snap],
+    });
+    expect(r.valid).toBe(true);
+    expect(r.artifacts!.matched.map((m) => m.name)).toEqual(['finetuned-model.zip', 'lora-out/adapter_config.json', 'lora-out/adapter_model.safetensors']);
+    expect(r.artifacts!.conventional.map((c) => c.name)).toEqual(['.gitattributes', 'README.md']);
+    const bad = await verifyModel(readFileSync(join(DEMO, 'aibom.json')), { trustAnchors: [readFileSync(join(DEMO, 'trust-root.pem'), 'utf8')], policy: readFileSync(join(DEMO, 'policy.json')), model: [join(snap, 'README.md')] });
+    expect(bad.valid).toBe(false);
+  });
+});
