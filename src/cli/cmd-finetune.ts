@@ -11,7 +11,7 @@ import { parse, printChecks, printJson, readInput, UsageError } from './io.js';
 
 const USAGE =
   'aicert finetune [--config aicert.yaml] [--dir DIR] [--runner URL] [--storage-url URL] [--trust-root PEM]... ' +
-  '[--measurements FILE] [--containers FILE] [--allow-replayable-attestation] [--json]';
+  '[--measurements FILE] [--containers FILE] [--allow-replayable-attestation] [--allow-unattested-platform] [--json]';
 
 const HELP = `usage: ${USAGE}
 
@@ -24,6 +24,8 @@ Fine-tunes the pinned base model on the pinned dataset of the config on an attes
   --measurements FILE             golden PCR values {"measurements": {"<pcr>": "<hex>"}} (boot policy)
   --containers FILE               expected image ids {"<image>": "sha256:<hex>"}
   --allow-replayable-attestation  accept a runner without nonce support (original aicert protocol; weaker)
+  --allow-unattested-platform     send the config without --measurements: then nothing proves which firmware, kernel
+                                  and OS the runner boots, only that its AK is in a TPM; without it, exit 1
   --json                          one JSON document on stdout
 Without --runner the VM settings come from aicert.azure in the config or AZURE_SUBSCRIPTION_ID, AZURE_RESOURCE_GROUP,
 AZURE_LOCATION, AZURE_IMAGE_ID, AZURE_VM_SIZE, AZURE_SECURE_BOOT; credentials from DefaultAzureCredential.
@@ -70,6 +72,7 @@ export async function run(argv: string[], deps: Partial<FinetuneOptions> = {}): 
       measurements: { type: 'string' },
       containers: { type: 'string' },
       'allow-replayable-attestation': { type: 'boolean' },
+      'allow-unattested-platform': { type: 'boolean' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -90,6 +93,7 @@ export async function run(argv: string[], deps: Partial<FinetuneOptions> = {}): 
     ...(o.measurements ? { measurements: readInput(o.measurements, 'measurements file') } : {}),
     ...(o.containers ? { containers: readInput(o.containers, 'containers file') } : {}),
     ...(o['allow-replayable-attestation'] ? { allowReplayable: true } : {}),
+    ...(o['allow-unattested-platform'] ? { allowUnattestedPlatform: true } : {}),
     log: deps.log ?? ((l) => process.stderr.write(`aicert finetune: ${l}\n`)),
   };
   const r = await runFinetune(opts);

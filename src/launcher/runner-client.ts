@@ -3,7 +3,7 @@
  * session's agent, so only the attested certificate is accepted. Failures are RunnerError (the CLI's exit 3).
  */
 import { request } from 'node:https';
-import type { StorageUploadResponse } from '../runner/protocol.js';
+import type { StorageUploadResponse } from '../wire/protocol.js';
 import { abortableSleep } from './arm.js';
 import type { AtlsSession } from './atls.js';
 

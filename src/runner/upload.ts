@@ -7,7 +7,7 @@
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { UploadedBlob } from './protocol.js';
+import type { UploadedBlob } from '../wire/protocol.js';
 
 const X_MS_VERSION = '2021-08-06';
 const BLOCK = 4 << 20;
