@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 
-const BUDGETS = { 'dist/browser/aicert.js': { min: 300_000, gzip: 115_000 } };
+const BUDGETS = { 'dist/browser/aicert.js': { min: 320_000, gzip: 122_000 } };
 let over = false;
 for (const [file, b] of Object.entries(BUDGETS)) {
   const buf = readFileSync(new URL(`../${file}`, import.meta.url));

@@ -10,6 +10,7 @@ import { globMatcher } from '../node/glob.js';
 import { createProgressBar } from '../node/progress.js';
 import { tryFromHex } from '../util/bytes.js';
 import { parse, printJson, readInput, usageError } from './io.js';
+import { readTrustStores } from './quote-inputs.js';
 import { safe } from './text.js';
 import { printVerifyReport } from './verify-report.js';
 
@@ -18,7 +19,8 @@ export { idCard } from './verify-report.js';
 
 const USAGE =
   'aicert-verify ATTESTATION [--trust-root PEM]... [--measurements FILE] [--containers FILE] [--policy FILE] ' +
-  '[--nonce HEX] [--at ISO8601] [--model PATH]... [--ignore GLOB]... [--allow-unchecked-platform] [--allow-simulation] [--json]';
+  '[--nonce HEX] [--at ISO8601] [--model PATH]... [--ignore GLOB]... [--hf ORG/NAME@REV [--hf-endpoint URL]] ' +
+  '[--allow-unchecked-platform] [--allow-simulation] [--trust-store azure|gce]... [--no-require-aik-eku] [--json]';
 
 const HELP = `usage: ${USAGE}
 
@@ -33,6 +35,9 @@ Verifies an AI model certificate: the original aicert attestation.json or an AIB
                               Hugging Face cache snapshot or a downloaded repository folder works as is
   --ignore GLOB               more files that are not outputs (repeatable; README.md, .gitattributes, LICENSE*
                               and the like already are): listed, not checked. '*' within a name, '**' across folders
+  --hf ORG/NAME@REV           compare the bound digests with that Hub commit's tree (REV: the 40-hex commit;
+                              datasets/ORG/NAME@REV for a dataset); LFS weights are not downloaded. HF_TOKEN if gated
+  --hf-endpoint URL           the Hub to ask (default $HF_ENDPOINT, else https://huggingface.co)
   --allow-unchecked-platform  accept that no golden PCR values / container ids were given (still listed as not checked)
   --allow-simulation          accept original documents made in simulation mode (NO hardware evidence at all)
   --json                      one JSON document (spec/cli.schema.json): {"valid", "checks", "claims", "warnings",
@@ -56,6 +61,10 @@ export async function run(argv: string[]): Promise<number> {
       at: { type: 'string' },
       model: { type: 'string', multiple: true },
       ignore: { type: 'string', multiple: true },
+      'trust-store': { type: 'string', multiple: true },
+      'no-require-aik-eku': { type: 'boolean' },
+      hf: { type: 'string' },
+      'hf-endpoint': { type: 'string' },
       'allow-unchecked-platform': { type: 'boolean' },
       'allow-simulation': { type: 'boolean' },
       json: { type: 'boolean' },
@@ -80,6 +89,10 @@ export async function run(argv: string[]): Promise<number> {
     opts.at = at;
   }
   if (o['trust-root']) opts.trustAnchors = o['trust-root'].map((p) => readInput(p, 'trust root'));
+  // Named stores whose anchors carry their own EKU rule (spec/confidential-vms.md §7).
+  const stores = readTrustStores(o['trust-store']);
+  if (stores) opts.anchorRules = stores;
+  if (o['no-require-aik-eku']) opts.requireAikEku = false;
   if (o.measurements) opts.measurements = readInput(o.measurements, 'measurements file');
   if (o.containers) opts.containers = readInput(o.containers, 'containers file');
   if (o.policy) opts.policy = readInput(o.policy, 'policy file');
@@ -96,6 +109,11 @@ export async function run(argv: string[]): Promise<number> {
   // progress on stderr while --model hashes, only on a terminal
   const bar = createProgressBar(process.stderr);
   if (o.model?.length) opts.artifacts = modelVerifier(o.model, { ignore, onProgress: (d, t) => bar.update(d, t), onReport: (r) => (local = r) });
+  // --hf: bound outputs against a pinned Hub commit (spec/hub.md), loaded only when asked for
+  const hub = o.hf !== undefined || o['hf-endpoint'] !== undefined ? await import('../node/hub-verify.js') : undefined;
+  const hubRun = hub?.hubFromCli(o.hf, o['hf-endpoint'], process.env);
+  if (hubRun && o.model?.length) throw usageError('give --model or --hf, not both', USAGE);
+  if (hubRun) opts.artifacts = hubRun.artifacts;
   const doc = readInput(positionals[0]!, 'attestation');
   let r: VerifyAibomResult;
   try {
@@ -105,8 +123,13 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (o.json) {
     for (const x of r.warnings) process.stderr.write(`aicert verify: warning: ${safe(x, 400)}\n`);
-    printJson(verifyJson(r, local));
-  } else printVerifyReport(r, local, (s) => void process.stdout.write(s + '\n'));
+    const hubReport = hubRun?.report();
+    printJson({ ...verifyJson(r, local), ...(hubReport ? { hub: hubReport } : {}) });
+  } else {
+    const hubReport = hubRun?.report();
+    for (const line of hubReport ? hub!.hubReportLines(hubReport) : []) process.stdout.write(safe(line, 400) + '\n');
+    printVerifyReport(r, local, (s) => void process.stdout.write(s + '\n'));
+  }
   return r.valid ? 0 : 1;
 }
 
