@@ -63,8 +63,9 @@ describe('verifyArtifacts', () => {
     // explicit names for nested bound files, and a name prefix for a directory
     const named = await verifyArtifacts(bound, [{ path: join(model, 'tok', 'vocab.txt'), name: 'tok/vocab.txt' }, { path: join(model, 'tok'), name: 'tok2' }]);
     expect(named.matched.map((m) => m.name)).toEqual(['tok/vocab.txt']);
-    expect(named.extra.map((m) => m.name)).toEqual(['tok2/vocab.txt']);
-    expect(named.ok).toBe(false);
+    // the folder reaches the same physical file again: taken once, under the first name
+    expect(named.extra).toEqual([]);
+    expect(named.ok).toBe(false); // a folder was given, so the other bound files are missing
   });
 
   test('nothing given is never ok', async () => {
@@ -104,7 +105,15 @@ describe('verifyArtifacts', () => {
     symlinkSync('/etc/passwd', join(m3, 'config.json'));
     await expect(verifyArtifacts(bound, [m3])).rejects.toThrow(/escapes/);
     await expect(verifyArtifacts(bound, [join(dir, 'absent')])).rejects.toBeInstanceOf(MalformedInputError);
-    await expect(verifyArtifacts(bound, [model, join(model, 'config.json')])).rejects.toThrow(/given twice/);
+    // the same physical file named twice counts once (not twice, and not as an unbound extra)
+    const twice = await verifyArtifacts(bound, [model, join(model, 'config.json')]);
+    expect(twice.matched.filter((x) => x.name === 'config.json')).toHaveLength(1);
+    expect(twice.extra).toEqual([]);
+    // two different files under one name cannot be judged once
+    const other = join(dir, 'other');
+    mkdirSync(other);
+    writeFileSync(join(other, 'config.json'), 'x');
+    await expect(verifyArtifacts(bound, [model, join(other, 'config.json')])).rejects.toThrow(/given twice/);
   });
 
   test('hub mode: a malformed .safetensors is refused before hashing', async () => {

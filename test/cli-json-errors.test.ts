@@ -68,7 +68,7 @@ describe('--json on error paths', () => {
     const fake = file('brace.bin', '{' + 'A'.repeat(24 * 32 - 1));
     const r = await runCli([...args, '--pcrs', fake]);
     expect(r.code).toBe(1);
-    expect(JSON.parse(r.out).code).toBe('PCR_DIGEST_MISMATCH');
+    expect(JSON.parse(r.out).error.code).toBe('PCR_DIGEST_MISMATCH');
     // The real values still verify, and real JSON is still JSON.
     expect((await runCli([...args, '--pcrs', join(q, 'pcrs.values.bin')])).code).toBe(0);
     expect((await runCli([...args, '--pcrs', file('broken.json', '{"sha256": ')])).code).toBe(2);

@@ -82,7 +82,7 @@ describe('aicert-verify --hf', () => {
     expect(r.code, r.out + r.err).toBe(1);
     expect(r.out).toMatch(/✗ artifacts/);
     expect(r.out).toMatch(named);
-    expect(r.out).toMatch(new RegExp(`NOT VALID: ${code}`));
+    expect(r.out).toMatch(new RegExp(`NOT VALID — ${code}`));
     const j = await runCli([...base, '--hf', REF, '--hf-endpoint', hub.url, '--json']);
     expect(j.code).toBe(1);
     expect(JSON.parse(j.out).valid).toBe(false);

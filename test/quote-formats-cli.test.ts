@@ -50,7 +50,7 @@ describe.skipIf(!V)('shared real vectors', () => {
     const base = ['--hcl-report', v('trustee/az-snp-vtpm/hcl-report.bin'), '--vcek', v('trustee/az-snp-vtpm/vcek.pem'), ...snpQuote(), ...AT];
     expect((await runCli(['quote', ...base, '--nonce', NONCE_CHALLENGE])).code).toBe(2);
     const r = await quote([...base, '--signature-format', 'plain', '--nonce', '00']);
-    expect([r.code, r.doc.code]).toEqual([1, 'NONCE_MISMATCH']);
+    expect([r.code, r.doc.error?.code]).toEqual([1, 'NONCE_MISMATCH']);
   });
   it('Azure TDX CVM: --hcl-report --td-quote verifies; TCB status is reported as not checked', async () => {
     const e = json('trustee/az-tdx-vtpm/evidence-v0.json');
@@ -66,7 +66,7 @@ describe.skipIf(!V)('shared real vectors', () => {
     expect(r.code).toBe(0);
     expect(r.doc.attest.ak.source).toBe('jwk');
     const bad = await quote(['--ak', put('hclek.jwk', JSON.stringify((hcl.claims.keys as Record<string, unknown>[]).find((k) => k.kid === 'HCLEkPub'))), ...snpQuote(), '--signature-format', 'plain']);
-    expect([bad.code, bad.doc.code]).toEqual([1, 'SIGNATURE_INVALID']);
+    expect([bad.code, bad.doc.error?.code]).toEqual([1, 'SIGNATURE_INVALID']);
   });
 
   const gce = () => {
@@ -78,9 +78,9 @@ describe.skipIf(!V)('shared real vectors', () => {
     const ok = await quote([...gce(), '--trust-store', 'gce']);
     expect([ok.code, ok.doc.error]).toEqual([0, undefined]);
     const strict = await quote([...gce(), '--trust-root', v('fluorite/gcp-cvm/gcp_ak_root_ca.crt')]);
-    expect([strict.code, strict.doc.code]).toEqual([1, 'CERT_EKU_MISSING']);
+    expect([strict.code, strict.doc.error?.code]).toEqual([1, 'CERT_EKU_MISSING']);
     const azure = await quote([...gce(), '--no-require-aik-eku', '--trust-store', 'azure']);
-    expect([azure.code, azure.doc.code]).toEqual([1, 'CERT_UNTRUSTED_ROOT']);
+    expect([azure.code, azure.doc.error?.code]).toEqual([1, 'CERT_UNTRUSTED_ROOT']);
   });
   it('--trust-root DER (the Google root as fluorite ships it) with --no-require-aik-eku verifies', async () => {
     const r = await quote([...gce(), '--trust-root', v('fluorite/gcp-cvm/gcp_ak_root_ca.crt'), '--no-require-aik-eku']);
@@ -99,12 +99,12 @@ describe.skipIf(!V)('shared real vectors', () => {
   it('SVSM: the non-restricted AK is refused by default, accepted with --allow-unrestricted-ak or through --snp-report', async () => {
     const s = svsm();
     const def = await quote(s.base);
-    expect([def.code, def.doc.code]).toEqual([1, 'AK_NOT_RESTRICTED_SIGNING']);
+    expect([def.code, def.doc.error?.code]).toEqual([1, 'AK_NOT_RESTRICTED_SIGNING']);
     expect((await quote([...s.base, '--allow-unrestricted-ak'])).code).toBe(0);
     const bound = await quote([...s.base, ...s.snp]);
     expect([bound.code, bound.doc.platform?.claims.product]).toEqual([0, 'Genoa']);
     const wrongNonce = await quote([...s.base, ...s.snp.slice(0, -4), '--nonce', '00'.repeat(64), '--at', '2026-11-01T00:00:00Z']);
-    expect([wrongNonce.code, wrongNonce.doc.code]).toEqual([1, 'SNP_REPORT_BINDING_MISMATCH']);
+    expect([wrongNonce.code, wrongNonce.doc.error?.code]).toEqual([1, 'SNP_REPORT_BINDING_MISMATCH']);
   });
 });
 
@@ -123,7 +123,7 @@ describe('committed swtpm vectors: --pcrs YAML', () => {
       expect([root, r.code, r.doc.error]).toEqual([root, 0, undefined]);
     }
     const bad = await quote([...base, '--trust-root', join(q, 'ca', 'untrusted-root.der')]);
-    expect([bad.code, bad.doc.code]).toEqual([1, 'CERT_UNTRUSTED_ROOT']);
+    expect([bad.code, bad.doc.error?.code]).toEqual([1, 'CERT_UNTRUSTED_ROOT']);
   });
   it('aicert-verify --trust-store: the gce store alone does not trust the test CA; with its root as well the chain passes', async () => {
     const doc = resolve(import.meta.dirname, '..', 'testvectors', 'aibom', 'aibom.json');
@@ -136,7 +136,7 @@ describe('committed swtpm vectors: --pcrs YAML', () => {
     const y = readFileSync(join(q, 'pcrread.yaml'), 'utf8');
     const bad = y.replace(/(\n\s+8 : 0x)(.)/, (_m, a: string, c: string) => a + (c === '1' ? '2' : '1'));
     const r = await quote(['--ak', join(q, 'ak-rsa', 'ak.pub'), '--message', join(q, 'ak-rsa', 'quote.msg'), '--signature', join(q, 'ak-rsa', 'quote.sig'), '--pcrs', put('bad.yaml', bad)]);
-    expect([r.code, r.doc.code]).toEqual([1, 'PCR_DIGEST_MISMATCH']);
+    expect([r.code, r.doc.error?.code]).toEqual([1, 'PCR_DIGEST_MISMATCH']);
     const short = y.replace(/(\n\s+0 : 0x)0+/, '$10');
     expect((await quote(['--ak', join(q, 'ak-rsa', 'ak.pub'), '--message', join(q, 'ak-rsa', 'quote.msg'), '--signature', join(q, 'ak-rsa', 'quote.sig'), '--pcrs', put('short.yaml', short)])).code).toBe(0);
   });
@@ -179,7 +179,7 @@ describe.skipIf(!swtpmAvailable())('live swtpm: tpm2_quote -f plain, tpm2_checkq
       const bad = put(`${k}-bad.sig`, sig);
       const oracleBad = await run('tpm2_checkquote', ['-u', f('pub'), '-m', f('msg'), '-s', bad, '-F', 'plain', '-g', 'sha256', '-q', '0a0b0c'], { env: tpm.env }).then(() => 0, () => 1);
       const r = await quote(['--ak', f('pub'), '--message', f('msg'), '--signature', bad, '--signature-format', 'plain']);
-      expect([oracleBad, r.code]).toEqual([1, r.doc.code === 'SIGNATURE_INVALID' ? 1 : 2]);
+      expect([oracleBad, r.code]).toEqual([1, r.doc.error?.code === 'SIGNATURE_INVALID' ? 1 : 2]);
     }, 30_000);
   }
 });

@@ -1,7 +1,7 @@
 /**
  * App events of the original aicert server and of AIBOM v1 (PCR 14 inputs, PCR 8 outputs): each stored string is
  * `{"event_type": ..., "content": {"spec": {...}, "resolved": {...}}}`. Strings are hashed verbatim elsewhere; here
- * they are only read. Layout: provenance-formats.md §4 (mithril-security/aicert event_log.py) and spec/aibom-v1.md §4.
+ * they are only read. Layout: spec/aibom-v1.md §4 (as mithril-security/aicert event_log.py writes it).
  */
 import { MalformedInputError, VerificationError } from '../errors.js';
 import { isObj, parseStrictJson, type Obj } from './json.js';

@@ -1,6 +1,6 @@
 /**
  * The original aicert `attestation.json` (mithril-security/aicert, server event_log.py attest(); layout in
- * provenance-formats.md §4 and spec/aibom-v1.md §7): bytes as `{"base64": ...}`, a quote made by tpm2_quote
+ * spec/aibom-v1.md §7): bytes as `{"base64": ...}`, a quote made by tpm2_quote
  * (TPMS_ATTEST, TPMT_SIGNATURE, tpm2-tools serialized PCR file), a cert_chain mixing DER and PEM, event_log (PCR 14),
  * output_event_log (PCR 8), ca_cert (PCR 15), or `{"simulation_mode": true}`.
  */

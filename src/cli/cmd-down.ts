@@ -1,5 +1,5 @@
 /**
- * `aicert down RUN` (cli-contract.md): deletes every cloud resource a recorded run still owns (VM → disk → NIC →
+ * `aicert down RUN` (spec/cli.md): deletes every cloud resource a recorded run still owns (VM → disk → NIC →
  * IP → NSG → vnet). Exit 0 when nothing is left, 3 when a cloud call failed (run it again), 2 on bad usage or an
  * unknown run. The ARM endpoint is AZURE_ARM_ENDPOINT, else the one recorded in the run's state file.
  */

@@ -1,9 +1,10 @@
 /**
  * `aicert eventlog FILE [--json] [--pcrs FILE]`: parses and replays an event log (format auto-detected), prints the
  * events and the replayed PCRs, and with --pcrs compares against expected values (exit 1 naming each mismatch).
- * Contract: ../shared/reference/cli-contract.md (aicert eventlog).
+ * Contract: spec/cli.md §aicert eventlog.
  */
 import { MalformedInputError } from '../errors.js';
+import { safe } from './text.js';
 import { parseEventLog } from '../eventlog/detect.js';
 import { compareLog } from '../eventlog/compare.js';
 import { initialPcrValue, replay } from '../eventlog/replay.js';
@@ -104,12 +105,12 @@ function summary(e: LogEvent): string {
 async function printHuman(log: EventLog, rep: PcrBanks, w: StreamWriter): Promise<void> {
   const out = (s: string) => w.line(s);
   await out(`format: ${log.format}   banks: ${log.banks.map(hashName).join(', ')}   events: ${log.events.length}`);
-  for (const x of log.warnings) await out(`warning: ${x}`);
+  for (const x of log.warnings) await out(`warning: ${safe(x, 400)}`);
   await out('');
   await out(`${'#'.padStart(5)}  ${'PCR'.padStart(3)}  ${'TYPE'.padEnd(34)} DATA`);
   for (const e of log.events) {
     const pcr = e.pcr > 23 ? '0x' + e.pcr.toString(16) : String(e.pcr);
-    await out(`${String(e.index).padStart(5)}  ${pcr.padStart(3)}  ${e.typeName.padEnd(34)} ${summary(e)}${e.noExtend ? '  [not extended]' : ''}`);
+    await out(`${String(e.index).padStart(5)}  ${pcr.padStart(3)}  ${safe(e.typeName).padEnd(34)} ${safe(summary(e), 300)}${e.noExtend ? '  [not extended]' : ''}`);
     for (const d of e.digests) await out(`${''.padStart(12)}${hashName(d.alg).padEnd(8)} ${toHex(d.digest)}`);
   }
   await out('');
@@ -136,13 +137,14 @@ export async function run(argv: string[]): Promise<number> {
   // Output is streamed event by event: memory for one chunk of text, whatever the size of the log.
   const w = new StreamWriter();
   if (values.json) {
+    const mismatch = cmp && !cmp.ok ? { error: { code: 'PCR_REPLAY_MISMATCH', message: bad.length ? `${bad.length} expected PCR value(s) differ from the replay` : 'no expected PCR value could be compared with the log' } } : {};
     markJsonPrinted();
     // CEL CCMR records extend confidential-computing MRs, reported apart from PCRs (spec/confidential-vms.md §10).
     const mrs = replayCcmr(log);
-    await w.jsonDocument({ format: log.format, pcrs: pcrsJson(rep), ...(mrs.size ? { mrs: pcrsJson(mrs) } : {}), ...(cmp ? { comparison: cmp } : {}) }, 'events', (function* () {
+    await w.jsonDocument({ format: log.format, pcrs: pcrsJson(rep), ...(mrs.size ? { mrs: pcrsJson(mrs) } : {}), ...(cmp ? { comparison: cmp } : {}), ...mismatch }, 'events', (function* () {
       for (const e of log.events) yield eventJson(e);
     })());
-    for (const x of log.warnings) err(`warning: ${x}`);
+    for (const x of log.warnings) err(`warning: ${safe(x, 400)}`);
   } else await printHuman(log, rep, w);
   // Name each mismatching PCR (stderr with --json so stdout stays one JSON document).
   const say = values.json ? err : (s: string) => void w.line(s);

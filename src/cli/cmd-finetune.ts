@@ -1,5 +1,5 @@
 /**
- * `aicert finetune` (cli-contract.md): fine-tune on an attested runner — a new Azure Trusted Launch VM, or an
+ * `aicert finetune` (spec/cli.md): fine-tune on an attested runner — a new Azure Trusted Launch VM, or an
  * existing runner with --runner URL — then verify what comes back. Exit 0 done and verified, 1 verification failed
  * (cloud resources are still deleted), 2 usage or config error (nothing was created), 3 the flow could not complete.
  * The runner log goes to stderr live; with --json stdout holds exactly one JSON document.
@@ -111,7 +111,9 @@ export async function run(argv: string[], deps: Partial<FinetuneOptions> = {}): 
   if (r.error) process.stderr.write(`aicert finetune: ${r.exit === 2 ? 'error' : 'failed'}: ${r.error}\n`);
   if (o.json) {
     const v = (x: VerifyAibomResult | undefined) => x && { valid: x.valid, checks: x.checks, claims: x.claims, ...(x.error ? { error: x.error } : {}) };
-    printJson({ exit: r.exit, verified: r.exit === 0, runId: r.runId, replayable: r.replayable, error: r.error, atls: r.atls, attestation: v(r.attestation), aibom: v(r.aibom), files: r.files });
+    // the one error object of spec/cli.md §JSON: exit 1 verification failed, 2 usage/config, 3 the flow
+    const error = r.error ? { code: r.aibom?.error?.code ?? r.attestation?.error?.code ?? (r.exit === 1 ? 'VERIFICATION_FAILED' : r.exit === 2 ? 'USAGE' : 'FLOW_FAILED'), message: r.error } : undefined;
+    printJson({ exit: r.exit, verified: r.exit === 0, runId: r.runId, replayable: r.replayable, error, atls: r.atls, attestation: v(r.attestation), aibom: v(r.aibom), files: r.files });
   } else if (r.exit !== 2) printHuman(r);
   return r.exit;
 }

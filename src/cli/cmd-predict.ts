@@ -2,7 +2,7 @@
  * `aicert predict --uki FILE.efi [--boot-flow ovmf|azure] [--json] [--pcrs FILE]`: golden PCR 4/9/11 values and
  * the expected events for a Unified Kernel Image (see spec/uki-prediction.md). With --pcrs (the `aicert eventlog`
  * format, {"<bank>": {"<pcr>": "<hex>"}}) it compares the prediction and exits 1 naming each mismatching PCR.
- * Exit codes follow ../shared/reference/cli-contract.md: 0 ok, 1 mismatch, 2 malformed input or usage.
+ * Exit codes follow spec/cli.md: 0 ok, 1 mismatch, 2 malformed input or usage.
  */
 import { predictPcrs, type BootFlow, type PcrPrediction } from '../eventlog/predict.js';
 import type { EventDigest } from '../eventlog/types.js';
@@ -66,7 +66,8 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
 
-  if (values.json) printJson({ ...predictionJson(p), ...(expected ? { match: bad.length === 0, mismatches: bad } : {}) });
+  const mismatch = bad.length ? { error: { code: 'PCR_REPLAY_MISMATCH', message: `${bad.length} given PCR value(s) differ from the prediction` } } : {};
+  if (values.json) printJson({ ...predictionJson(p), ...(expected ? { match: bad.length === 0, mismatches: bad } : {}), ...mismatch });
   else {
     out(`boot flow: ${p.bootFlow}${p.stubVersion ? `   systemd-stub ${p.stubVersion}` : ''}`);
     for (const [what, ds] of [['UKI', p.authenticode.uki], ['kernel', p.authenticode.kernel]] as const) {

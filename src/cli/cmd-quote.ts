@@ -1,4 +1,8 @@
-/** `aicert quote`: a drop-in for tpm2_checkquote (see the CLI contract). */
+/**
+ * `aicert quote` (spec/cli.md §aicert quote): a replacement for tpm2_checkquote with its own flags. With an AK
+ * certificate but no --ak-chain/--trust-root, the chain is reported as not checked, and the certificate's validity
+ * is judged at --at (default now).
+ */
 import { MalformedInputError, PolicyError, VerificationError } from '../errors.js';
 import { formatFirmwareVersion } from '../tpm/attest.js';
 import { formatSelection } from '../tpm/pcr-selection.js';
@@ -7,7 +11,8 @@ import { verifyQuote, type Check, type QuoteVerification } from '../tpm/quote.js
 import { toHex, tryFromHex, tryUtf8Decode } from '../util/bytes.js';
 import { hashName } from '../util/hash.js';
 import { tryParseIsoTime } from '../util/time.js';
-import { parse, printChecks, printJson, readInput, UsageError } from './io.js';
+import { parse, printChecks, printJson, readInput, usageError } from './io.js';
+import { parseCert } from '../tpm/x509-cert.js';
 import { describePlatform, QUOTE_EXTRA_OPTIONS, QUOTE_EXTRA_USAGE, readCvmFlags, readPcrYaml, readSignature, readTrustRoot, readTrustStores } from './quote-inputs.js';
 
 const USAGE =
@@ -51,6 +56,35 @@ function describeAttest(q: QuoteVerification): Record<string, unknown> {
   };
 }
 
+const HELP = `usage: ${USAGE}
+
+Verifies a TPM 2.0 quote: magic, type, the signature with the AK (scheme tied to the key), the nonce, and the PCR
+digest against the given PCR values.
+  --ak FILE            AK: PEM/DER SubjectPublicKeyInfo, X.509 certificate, TPM2B_PUBLIC or TPMT_PUBLIC
+  --message FILE       TPMS_ATTEST (tpm2_quote --message)
+  --signature FILE     TPMT_SIGNATURE (tpm2_quote --signature)
+  --pcrs FILE          PCR values: tpm2_quote --pcr output, plain concatenation, or {"sha256": {"<pcr>": "<hex>"}}
+  --nonce HEX          the quote's qualifying data must equal it
+  --ak-chain FILE      intermediate certificates for an --ak certificate (repeatable); validates the chain
+  --trust-root PEM     trust anchor for that chain (repeatable; default the Azure vTPM root 2023)
+  --at ISO8601         time at which certificates are judged (default now)
+  --allow-sha1         accept SHA-1 signatures and PCR banks
+  --json               one JSON document: {"valid", "checks", "attest"?, "error"?: {"code", "message"}}
+Exit: 0 valid, 1 a check failed, 2 malformed input or bad usage.
+
+Example (files from tpm2_quote -m quote.msg -s quote.sig -o quote.pcrs -q NONCE):
+  aicert quote --ak ak.pub --message quote.msg --signature quote.sig --pcrs quote.pcrs --nonce 9f2c…`;
+
+/** An --ak certificate used without its chain: say so, and judge its validity period at `at`. */
+function unchainedCert(der: Uint8Array, at: Date): Check[] {
+  const c = parseCert(der, 'AK certificate');
+  const when = at.toISOString();
+  const chain: Check = { id: 'ak.chain', ok: null, detail: 'no --ak-chain or --trust-root given: who issued the AK certificate was not checked, only its key was used' };
+  if (at < c.notBefore) return [chain, { id: 'ak.validity', ok: false, detail: `the AK certificate is not yet valid at ${when} (from ${c.notBefore.toISOString()})` }];
+  if (at > c.notAfter) return [chain, { id: 'ak.validity', ok: false, detail: `the AK certificate expired ${c.notAfter.toISOString()} (judged at ${when})` }];
+  return [chain, { id: 'ak.validity', ok: true, detail: `the AK certificate is valid at ${when} (${c.notBefore.toISOString()} to ${c.notAfter.toISOString()})` }];
+}
+
 export async function run(argv: string[]): Promise<number> {
   const { values: o, positionals } = parse(
     argv,
@@ -71,19 +105,19 @@ export async function run(argv: string[]): Promise<number> {
     USAGE,
   );
   if (o.help) {
-    process.stdout.write(`usage: ${USAGE}\n`);
+    process.stdout.write(HELP + '\n');
     return 0;
   }
-  if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}\nusage: ${USAGE}`);
+  if (positionals.length) throw usageError(`unexpected argument ${positionals[0]}`, USAGE);
   const cvm = readCvmFlags(o);
-  if ((!o.ak && !cvm?.hcl) || !o.message || !o.signature) throw new UsageError(`--ak (or --hcl-report), --message and --signature are required\nusage: ${USAGE}`);
+  if ((!o.ak && !cvm?.hcl) || !o.message || !o.signature) throw usageError('--ak (or --hcl-report), --message and --signature are required', USAGE);
   let nonce: Uint8Array | undefined;
   if (o.nonce !== undefined) {
     nonce = tryFromHex(o.nonce);
-    if (!nonce) throw new UsageError(`--nonce must be hex, got '${o.nonce}'`);
+    if (!nonce) throw usageError(`--nonce must be hex, got '${o.nonce.slice(0, 80)}'`, USAGE);
   }
   const at = o.at !== undefined ? tryParseIsoTime(o.at) : undefined;
-  if (o.at !== undefined && !at) throw new UsageError(`--at must be an ISO 8601 time, got '${o.at}'`);
+  if (o.at !== undefined && !at) throw usageError(`--at must be an ISO 8601 time, got '${o.at.slice(0, 80)}'`, USAGE);
   const akBytes = o.ak ? readInput(o.ak, 'AK') : undefined;
   const input = {
     attest: readInput(o.message, 'message'),
@@ -124,6 +158,9 @@ export async function run(argv: string[]): Promise<number> {
       result = await verifyQuote(input, opts);
     }
     if (!cvm) checks = result.checks;
+    if (!cvm && !withChain && result.ak.certificate) checks = [...checks, ...unchainedCert(result.ak.certificate, at ?? new Date())];
+    const expired = checks.find((c) => c.id === 'ak.validity' && c.ok === false);
+    if (expired) throw new VerificationError(/not yet/.test(expired.detail) ? 'CERT_NOT_YET_VALID' : 'CERT_EXPIRED', expired.detail, { checks });
   } catch (e) {
     if (!(e instanceof VerificationError) && !(e instanceof PolicyError)) throw e;
     error = e;
@@ -131,10 +168,11 @@ export async function run(argv: string[]): Promise<number> {
   }
   const valid = !error;
   if (o.json) {
-    printJson({ valid, ...(error ? { code: error.code, error: error.message } : {}), checks, ...(result ? { attest: describeAttest(result) } : {}), ...describePlatform(platform) });
+    printJson({ valid, checks, ...(result ? { attest: describeAttest(result) } : {}), ...describePlatform(platform), ...(error ? { error: { code: error.code, message: error.message } } : {}) });
   } else {
     printChecks(checks);
-    process.stdout.write(valid ? 'quote: valid\n' : `quote: INVALID (${error!.code})\n`);
+    const unchained = checks.some((c) => c.id === 'ak.chain' && c.ok === null);
+    process.stdout.write(valid ? `quote: valid${unchained ? ' (the AK certificate chain was NOT checked)' : ''}\n` : `quote: INVALID (${error!.code})\n`);
   }
   return valid ? 0 : 1;
 }

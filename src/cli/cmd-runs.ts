@@ -1,5 +1,5 @@
 /**
- * `aicert runs [--json]` (cli-contract.md): lists the runs recorded in $AICERT_HOME/runs (default ~/.aicert).
+ * `aicert runs [--json]` (spec/cli.md): lists the runs recorded in $AICERT_HOME/runs (default ~/.aicert).
  * --json prints the state documents as one JSON array. Exit 0; 2 on bad usage or when a state file is unreadable
  * (the readable runs are still listed).
  */

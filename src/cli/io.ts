@@ -2,13 +2,31 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { MalformedInputError, PolicyError, VerificationError } from '../errors.js';
+import { colors, safe } from './text.js';
 
 /** Bad usage (unknown flag, missing argument): exit 2. */
 export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-/** Parses argv strictly; unknown flags are a UsageError. */
+/** The command name at the start of a usage line (`aicert hash`, `aicert-verify`). */
+const commandOf = (usage: string): string => usage.split(' ').filter((w, i) => i === 0 || /^[a-z][a-z-]*$/.test(w)).slice(0, 2).join(' ');
+
+/** Node's parseArgs message in plain words: the flag, and what was expected. */
+function friendly(e: Error & { code?: string }, usage: string): string {
+  const flag = /'(-[^' ]+)/.exec(e.message)?.[1];
+  const shown = flag ? safe(flag, 60) : '';
+  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option ${shown}`;
+  if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    if (/does not take an argument/.test(e.message)) return `option ${shown} takes no value`;
+    const at = flag ? usage.indexOf(`${flag} `) : -1;
+    const want = at >= 0 ? /^[A-Z0-9|]+/.exec(usage.slice(at + flag!.length + 1))?.[0] ?? 'a value' : 'a value';
+    return `option ${shown} needs ${want === 'a value' ? want : `a value (${shown} ${want})`}`;
+  }
+  return safe(e.message, 200);
+}
+
+/** Parses argv strictly; unknown flags are a UsageError naming the flag, what was expected, and --help. */
 export function parse<T extends NonNullable<ParseArgsConfig['options']>>(
   argv: string[],
   options: T,
@@ -17,8 +35,13 @@ export function parse<T extends NonNullable<ParseArgsConfig['options']>>(
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new UsageError(`${(e as Error).message}\nusage: ${usage}`);
+    throw usageError(friendly(e as Error, usage), usage);
   }
+}
+
+/** A UsageError with the usage line and the help hint. */
+export function usageError(what: string, usage: string): UsageError {
+  return new UsageError(`${what}\nusage: ${usage}\nRun '${commandOf(usage)} --help' for the options and an example.`);
 }
 
 /** Reads a file given on the command line (`-` is stdin); unreadable files are MalformedInputError (exit 2). */
@@ -47,14 +70,12 @@ export interface Check {
   detail: string;
 }
 
-const useColor = (): boolean => process.stdout.isTTY === true && !process.env.NO_COLOR;
-
-/** Prints checks as ✓/✗ lines with their reasons. */
+/** Prints checks as ✓/✗ lines with their reasons; details carry untrusted text, so they are escaped and bounded. */
 export function printChecks(checks: Check[], out: (s: string) => void = (s) => process.stdout.write(s + '\n')): void {
-  const c = useColor();
+  const c = colors();
   for (const ch of checks) {
-    const mark = ch.ok === null ? '–' : ch.ok ? (c ? '\x1b[32m✓\x1b[0m' : '✓') : c ? '\x1b[31m✗\x1b[0m' : '✗';
-    out(`${mark} ${ch.id.padEnd(22)} ${ch.ok === null ? 'not checked: ' : ''}${ch.detail}`);
+    const mark = ch.ok === null ? '–' : ch.ok ? c.green('✓') : c.red('✗');
+    out(`${mark} ${safe(ch.id).padEnd(22)} ${ch.ok === null ? 'not checked: ' : ''}${safe(ch.detail, 400)}`);
   }
 }
 

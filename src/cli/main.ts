@@ -1,5 +1,7 @@
 /** `aicert` command dispatcher. Each subcommand lives in its own module and returns an exit code. */
 import { describeError, errorJson, exitCodeFor, jsonWasPrinted, printJson, resetJsonPrinted, UsageError } from './io.js';
+import { safe } from './text.js';
+import { packageVersion } from './version.js';
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -24,7 +26,7 @@ const HELP = `aicert — verify AI model provenance (TPM quotes, event logs, AIB
 usage: aicert <command> [options]
 
 commands:
-  quote      verify a TPM 2.0 quote (drop-in for tpm2_checkquote)
+  quote      verify a TPM 2.0 quote (a replacement for tpm2_checkquote; its own flags)
   credential seal a secret to an EK for one AK (like tpm2_makecredential -T none)
   eventlog   parse and replay an event log
   predict    compute golden PCR values from a UKI
@@ -38,7 +40,10 @@ commands:
   image      build the runner image (image build --out DIR) or put it on an Azure gallery (image upload)
   runner     the reference runner a VM image starts (runner --help)
 
-Run 'aicert <command> --help' for a command's options.`;
+Run 'aicert <command> --help' for a command's options and an example. --version prints the version.
+
+Example:
+  aicert verify aibom.json --trust-root ca.pem --policy policy.json --model ./weights`;
 
 /** True when --json is among the options (before a `--` terminator). */
 function wantsJson(argv: string[]): boolean {
@@ -46,31 +51,42 @@ function wantsJson(argv: string[]): boolean {
   return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
 }
 
-/** The JSON an error path prints, in the shape of the command's own report (valid/verified false). */
+/** True when --version is among the options (before a `--` terminator). */
+function wantsVersion(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--version');
+}
+
+/** The JSON an error path prints (spec/cli.md §JSON): the command's report shape, with the one `error` object. */
 function errorDocument(cmd: string, e: unknown): Record<string, unknown> {
-  const err = errorJson(e);
-  if (cmd === 'verify') return { valid: false, checks: [], claims: {}, error: err };
-  // quote and finetune reports carry the error as a string beside its code.
-  const { code, message, ...where } = err;
-  if (cmd === 'quote') return { valid: false, code, error: message, ...where, checks: [] };
-  if (cmd === 'finetune') return { exit: exitCodeFor(e), verified: false, code, error: message, ...where };
-  return { error: err };
+  const error = errorJson(e);
+  if (cmd === 'verify') return { valid: false, checks: [], claims: {}, warnings: [], unchecked: [], error };
+  if (cmd === 'quote') return { valid: false, checks: [], error };
+  if (cmd === 'finetune') return { exit: exitCodeFor(e), verified: false, error };
+  return { error };
+}
+
+/** stderr text of an error: untrusted parts escaped; a usage error keeps its usage and hint lines. */
+function errorText(e: unknown): string {
+  const text = describeError(e);
+  return e instanceof UsageError ? text.split('\n').map((l) => safe(l, 1000)).join('\n') : safe(text, 1000);
 }
 
 /** Runs a subcommand and maps errors to the contract's exit codes. */
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '--help' || cmd === '-h') {
-    process.stdout.write(HELP + '\n');
+    (cmd ? process.stdout : process.stderr).write(HELP + '\n');
     return cmd ? 0 : 2;
   }
-  if (cmd === '--version') {
-    process.stdout.write('aicert 0.1.0\n');
+  if (cmd === '--version' || cmd === '-V' || wantsVersion(rest)) {
+    process.stdout.write(`aicert ${packageVersion()}\n`);
     return 0;
   }
   const load = COMMANDS[cmd];
   if (!load) {
-    process.stderr.write(`aicert: unknown command '${cmd}'\n\n${HELP}\n`);
+    process.stderr.write(`aicert: unknown command '${safe(cmd, 60)}'\n\n${HELP}\n`);
+    if (wantsJson(argv)) printJson({ error: { code: 'USAGE', message: `unknown command '${cmd.slice(0, 60)}'` } });
     return 2;
   }
   resetJsonPrinted();
@@ -78,7 +94,7 @@ export async function main(argv: string[]): Promise<number> {
     const mod = await load();
     return await mod.run(rest);
   } catch (e) {
-    process.stderr.write(`aicert ${cmd}: ${describeError(e)}\n`);
+    process.stderr.write(`aicert ${cmd}: ${errorText(e)}\n`);
     if (!(e instanceof UsageError) && exitCodeFor(e) === 2 && process.env.AICERT_DEBUG) console.error(e);
     // --json promises one JSON document on stdout, error paths included.
     if (wantsJson(rest) && !jsonWasPrinted()) printJson(errorDocument(cmd, e));

@@ -28,7 +28,7 @@ export interface AicertJsonDecoded {
 // Lone UTF-16 surrogates cannot be encoded as UTF-8: the original (Python) could not have hashed them.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-// aicert event list: see provenance-formats.md ("Events") and https://github.com/mithril-security/aicert
+// aicert event list: spec/eventlog-formats.md and https://github.com/mithril-security/aicert
 /** Parses an aicert JSON event list (bytes of the JSON array, or the already-parsed array of strings). */
 export function parseAicertJson(input: Uint8Array | string[], opts: AicertJsonOptions): EventLog {
   if (!opts || !Number.isInteger(opts.pcr) || opts.pcr < 0 || opts.pcr > 23) throw new TypeError('opts.pcr must be an integer 0..23');

@@ -1,5 +1,5 @@
 /**
- * Attested TLS to a runner (spec/runner-protocol.md §aTLS; design: ../shared/reference/azure-and-atls.md §4):
+ * Attested TLS to a runner (spec/runner-protocol.md §aTLS):
  * one unverified TLS request `GET /aTLS?nonce=<32 random bytes>` captures the peer certificate, then the answer is
  * checked — AK chain to the trust roots, quote signature, qualifyingData = sha256(sha256(DER SPKI) ‖ nonce), PCR 15 =
  * the certificate, PCR 23 = the launch nonce, boot PCR policy — and only then is that exact certificate pinned for

@@ -1,5 +1,5 @@
 /**
- * The `aicert finetune` flow (cli-contract.md; spec/runner-protocol.md §Flow): validate the config (nothing is created
+ * The `aicert finetune` flow (spec/cli.md; spec/runner-protocol.md §Flow): validate the config (nothing is created
  * before it passes), provision a Trusted Launch VM (or use --runner), attested TLS, send the config, start, stream
  * the log, poll /attestation?nonce=, have the runner upload its outputs with a SAS, download them, write
  * attestation.json + aibom.json, verify both (weights included). Cloud resources are always deleted.

@@ -1,18 +1,23 @@
 /**
  * Checks model files against the digests a certificate binds, reported the way OMS model-signing reports a
- * manifest mismatch (provenance-formats.md §1): matched, missing, extra and mismatched files.
+ * manifest mismatch: matched, missing, extra and mismatched files.
  *
- * Rules (see also spec/sharded-digest.md §6):
- * - Every given file must be bound and match its digest; a given file that is not bound is `extra` and fails.
+ * Rules (spec/cli.md §Model folders; spec/sharded-digest.md §6):
+ * - Every given file must be bound and match its digest; a given file that is not bound is `extra` and fails,
+ *   unless it is a conventional non-output file (README.md, .gitattributes, LICENSE…) or matches `ignore`: those
+ *   are listed as `conventional` and not hashed. A bound conventional file is compared like any output.
+ * - Each physical file is taken once, whatever the paths given (a file below a given folder and named again).
+ * - FIFOs, sockets and devices are refused at once (they could block forever).
  * - A bound file that was not given is `missing`. Missing files fail when `requireAll` is true, which is the
  *   default as soon as a directory is given (a directory stands for the whole model); when only single files are
- *   given, the caller checks just those files (cli-contract: "every given file must match").
+ *   given, the caller checks just those files (spec/cli.md: "every given file must match").
  * - Extra files are not hashed. Bound names must be relative POSIX paths without `..` (else MalformedInputError).
  */
 import { MalformedInputError } from '../errors.js';
 import { DEFAULT_READ_SIZE, hashEntries, parseShardedAlgorithm, type PathsProgress } from './hashing.js';
 import { defaultWorkers } from './hash-worker.js';
 import { validateSafetensorsHeader } from './safetensors.js';
+import { conventionalFileReason } from '../hub/conventions.js';
 import { compareCodePoints, validateArtifactName, walkPaths, type FileEntry, type WalkOptions } from './walk.js';
 
 /** A bound artifact: its name and a digest set (`sha256` and/or `aicert-sharded-sha256-<n>`; others ignored). */
@@ -24,7 +29,11 @@ export interface ExpectedArtifact {
 /** A path to check; `name` overrides the bound name of a file, or prefixes the names found below a directory. */
 export type ArtifactPath = string | { path: string; name: string };
 
-export interface VerifyArtifactsOptions extends WalkOptions {
+export interface VerifyArtifactsOptions extends Omit<WalkOptions, 'ignore' | 'regularOnly'> {
+  /** More names (relative POSIX) that are not outputs, e.g. from `--ignore GLOB`; listed as conventional. */
+  ignore?: (name: string) => boolean;
+  /** Treat README.md, .gitattributes, LICENSE* … as non-outputs when unbound (default true). */
+  conventional?: boolean;
   /** Bound files not given fail the check. Default: true when any directory is given, else false. */
   requireAll?: boolean;
   /** 'auto' (default): whole-file sha256 when bound, else the sharded digest. 'sharded' prefers the sharded digest. */
@@ -36,7 +45,8 @@ export interface VerifyArtifactsOptions extends WalkOptions {
   onProgress?: PathsProgress;
 }
 
-export interface ArtifactReport {
+/** The files-on-disk report (named apart from the document-level `ArtifactReport` of aicert/aibom). */
+export interface LocalArtifactReport {
   ok: boolean;
   /** Whether missing files counted against `ok`. */
   requireAll: boolean;
@@ -44,7 +54,11 @@ export interface ArtifactReport {
   missing: string[];
   extra: Array<{ name: string; path: string }>;
   mismatched: Array<{ name: string; path: string; algorithm: string; expected: string; actual: string }>;
+  /** Unbound files that are not outputs by convention or by `ignore`: listed, not hashed, not failing. */
+  conventional: Array<{ name: string; path: string; reason: string }>;
 }
+/** @deprecated use LocalArtifactReport (this name is also the aibom-level report's). */
+export type ArtifactReport = LocalArtifactReport;
 
 const HEX64 = /^[0-9a-fA-F]{64}$/;
 
@@ -77,17 +91,26 @@ function pickAlgorithm(set: Map<string, string>, pref: 'auto' | 'sha256' | 'shar
 }
 
 /** Walks the given paths and names every file as it is bound. */
-async function collect(paths: readonly ArtifactPath[], opts: WalkOptions): Promise<{ entries: FileEntry[]; anyDirectory: boolean }> {
+async function collect(paths: readonly ArtifactPath[], opts: WalkOptions): Promise<{ entries: FileEntry[]; anyDirectory: boolean; invalid: FileEntry[] }> {
   if (!Array.isArray(paths)) throw new TypeError('paths must be an array');
   const entries: FileEntry[] = [];
+  const invalid: FileEntry[] = [];
+  const physical = new Set<string>();
   let anyDirectory = false;
   for (const p of paths) {
     const { path, name } = typeof p === 'string' ? { path: p, name: undefined } : p;
     if (typeof path !== 'string' || (name !== undefined && typeof name !== 'string')) throw new TypeError('each path must be a string or {path, name}');
-    for (const e of await walkPaths([path], opts)) {
+    for (const e of await walkPaths([path], { ...opts, regularOnly: true })) {
       if (e.fromDirectory) anyDirectory = true;
+      // one physical file counts once, however many arguments reach it
+      if (e.identity !== undefined) {
+        if (physical.has(e.identity)) continue;
+        physical.add(e.identity);
+      }
       const bound = name === undefined ? e.name : e.fromDirectory ? `${name}/${e.name}` : name;
-      entries.push({ ...e, name: validateArtifactName(bound, e.display) });
+      // a name no manifest can bind (backslash, control character, `..`) is an extra file, named in the report
+      if (!isBindableName(bound)) invalid.push({ ...e, name: bound });
+      else entries.push({ ...e, name: bound });
     }
   }
   // a name given twice cannot be judged once
@@ -96,21 +119,35 @@ async function collect(paths: readonly ArtifactPath[], opts: WalkOptions): Promi
     if (seen.has(e.name)) throw new MalformedInputError(`${JSON.stringify(e.name)} is given twice`, { path: e.display });
     seen.add(e.name);
   }
-  return { entries, anyDirectory };
+  return { entries, anyDirectory, invalid };
+}
+
+/** Whether a file name could be bound at all (spec/sharded-digest.md §5), without throwing. */
+function isBindableName(name: string): boolean {
+  try {
+    validateArtifactName(name, 'name');
+    return !/[\u0000-\u001f\u007f]/.test(name);
+  } catch {
+    return false;
+  }
 }
 
 /** Hashes the given files that are bound and compares them with the bound digests. */
-export async function verifyArtifacts(expected: readonly ExpectedArtifact[], paths: readonly ArtifactPath[], opts: VerifyArtifactsOptions = {}): Promise<ArtifactReport> {
+export async function verifyArtifacts(expected: readonly ExpectedArtifact[], paths: readonly ArtifactPath[], opts: VerifyArtifactsOptions = {}): Promise<LocalArtifactReport> {
   const bound = indexExpected(expected);
-  const { entries, anyDirectory } = await collect(paths, opts);
+  const { ignore, conventional, ...walkOpts } = opts;
+  const { entries, anyDirectory, invalid } = await collect(paths, walkOpts);
   const requireAll = opts.requireAll ?? anyDirectory;
-  const report: ArtifactReport = { ok: false, requireAll, matched: [], missing: [], extra: [], mismatched: [] };
+  const report: LocalArtifactReport = { ok: false, requireAll, matched: [], missing: [], extra: invalid.map((e) => ({ name: e.name, path: e.display })), mismatched: [], conventional: [] };
+  const nonOutput = (n: string): string | undefined => (conventional !== false ? conventionalFileReason(n) : undefined) ?? (ignore?.(n) ? 'ignored (--ignore)' : undefined);
   // group the bound, given files by the algorithm that checks them
   const groups = new Map<string, FileEntry[]>();
   for (const e of entries) {
     const set = bound.get(e.name);
     if (!set) {
-      report.extra.push({ name: e.name, path: e.display });
+      const reason = nonOutput(e.name);
+      if (reason) report.conventional.push({ name: e.name, path: e.display, reason });
+      else report.extra.push({ name: e.name, path: e.display });
       continue;
     }
     const alg = pickAlgorithm(set, opts.algorithm ?? 'auto');
@@ -145,6 +182,7 @@ export async function verifyArtifacts(expected: readonly ExpectedArtifact[], pat
   report.matched.sort((a, b) => compareCodePoints(a.name, b.name));
   report.mismatched.sort((a, b) => compareCodePoints(a.name, b.name));
   report.extra.sort((a, b) => compareCodePoints(a.name, b.name));
+  report.conventional.sort((a, b) => compareCodePoints(a.name, b.name));
   report.ok = report.mismatched.length === 0 && report.extra.length === 0 && report.matched.length > 0 && (!requireAll || report.missing.length === 0);
   return report;
 }

@@ -2,11 +2,13 @@
  * Turns the paths a user gives (files, directories, `-`) into the list of files to hash.
  * Directories yield every regular file below them as POSIX relative names sorted by Unicode code point
  * (the order OMS model-signing and spec/sharded-digest.md use). Symlinks inside a directory are refused by
- * default, as OMS does; with `symlinks: 'follow-in-tree'` a symlink to a regular file inside the same root is
- * hashed under the link's name, and one that resolves outside the root is always an error.
+ * default, as OMS does, with one exception: a Hugging Face cache snapshot (`…/snapshots/REV` next to `…/blobs`),
+ * whose file symlinks into that cache's own `blobs/` are followed (anything else there is still refused). With
+ * `symlinks: 'follow-in-tree'` a symlink to a regular file inside the same root is also followed. Rules: spec/cli.md
+ * §Model folders.
  */
 import { lstatSync, promises as fsp, type Stats } from 'node:fs';
-import { basename, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { MalformedInputError } from '../errors.js';
 
 /** One file to hash. */
@@ -21,6 +23,8 @@ export interface FileEntry {
   size: number;
   /** 'file' for regular files (may be sharded, opened with O_NOFOLLOW); 'stream' for stdin, pipes and devices. */
   kind: 'file' | 'stream';
+  /** `dev:ino` of what was found (the link itself for a followed symlink): one physical entry is taken once. */
+  identity?: string;
   /** Whether the entry was found below a directory argument (rather than named itself). */
   fromDirectory: boolean;
 }
@@ -30,6 +34,8 @@ export interface WalkOptions {
   symlinks?: 'refuse' | 'follow-in-tree';
   /** Names (POSIX, relative to a directory root) to skip, e.g. `(n) => n === '.git' || n.startsWith('.git/')`. */
   ignore?: (name: string) => boolean;
+  /** Refuse a FIFO, socket or device named on the command line instead of reading it as a stream (--model). */
+  regularOnly?: boolean;
 }
 
 const MAX_DEPTH = 256;
@@ -85,12 +91,18 @@ export async function walkPaths(paths: readonly string[], opts: WalkOptions = {}
     } catch (e) {
       throw ioError(e, p);
     }
+    const identity = `${st.dev}:${st.ino}`;
     if (st.isDirectory()) {
-      out.push(...(await walkDirectory(p, real, opts)));
+      const found = await walkDirectory(p, real, opts);
+      // an empty folder is a mistake (a wrong path), not a model with nothing to check
+      if (found.length === 0) throw new MalformedInputError('directory holds no regular file', { path: p });
+      out.push(...found);
     } else if (st.isFile()) {
-      out.push({ display: p, name: basename(real), fsPath: real, size: st.size, kind: 'file', fromDirectory: false });
+      out.push({ display: p, name: basename(real), fsPath: real, size: st.size, kind: 'file', fromDirectory: false, identity });
+    } else if (opts.regularOnly) {
+      throw new MalformedInputError('not a regular file or directory (FIFO, socket or device refused)', { path: p });
     } else {
-      out.push({ display: p, name: basename(p), fsPath: p, size: 0, kind: 'stream', fromDirectory: false });
+      out.push({ display: p, name: basename(p), fsPath: p, size: 0, kind: 'stream', fromDirectory: false, identity });
     }
   }
   return out;
@@ -99,6 +111,7 @@ export async function walkPaths(paths: readonly string[], opts: WalkOptions = {}
 /** Every regular file below one directory, sorted by relative name. */
 async function walkDirectory(display: string, rootReal: string, opts: WalkOptions): Promise<FileEntry[]> {
   const found: FileEntry[] = [];
+  const blobs = await hfCacheBlobs(rootReal);
   const stack: Array<{ dir: string; rel: string; depth: number }> = [{ dir: rootReal, rel: '', depth: 0 }];
   while (stack.length > 0) {
     const { dir, rel, depth } = stack.pop()!;
@@ -117,8 +130,8 @@ async function walkDirectory(display: string, rootReal: string, opts: WalkOption
       } catch {
         throw new MalformedInputError(`file name is not valid UTF-8 (hex ${b.toString('hex')})`, { path: joinDisplay(display, rel) });
       }
+      // names are not judged here: `aicert hash` prints any name; artifact checks validate what they compare
       const name = rel ? `${rel}/${seg}` : seg;
-      validateArtifactName(name, joinDisplay(display, name));
       if (opts.ignore?.(name)) continue;
       const full = join(dir, seg);
       // a synchronous lstat costs about 2 µs; an awaited one about 40 µs of thread hand-offs per file
@@ -131,9 +144,10 @@ async function walkDirectory(display: string, rootReal: string, opts: WalkOption
       if (st.isDirectory()) {
         stack.push({ dir: full, rel: name, depth: depth + 1 });
       } else if (st.isFile()) {
-        found.push({ display: joinDisplay(display, name), name, fsPath: full, size: st.size, kind: 'file', fromDirectory: true });
+        found.push({ display: joinDisplay(display, name), name, fsPath: full, size: st.size, kind: 'file', fromDirectory: true, identity: `${st.dev}:${st.ino}` });
       } else if (st.isSymbolicLink()) {
-        found.push(await followLink(display, rootReal, name, full, opts));
+        const e = await followLink(display, rootReal, blobs, name, full, opts);
+        found.push({ ...e, identity: `${st.dev}:${st.ino}` });
       } else {
         throw new MalformedInputError('not a regular file (device, FIFO or socket) inside a model directory', { path: joinDisplay(display, name) });
       }
@@ -148,8 +162,29 @@ function sortByName(found: FileEntry[]): FileEntry[] {
   return found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
+/**
+ * The real path of the cache's `blobs/` folder when `rootReal` is a Hugging Face cache snapshot, the layout
+ * huggingface_hub writes: `<cache>/models--ORG--NAME/{blobs,refs,snapshots/<rev>}`; else undefined.
+ */
+async function hfCacheBlobs(rootReal: string): Promise<string | undefined> {
+  const snapshots = dirname(rootReal);
+  if (basename(snapshots) !== 'snapshots') return undefined;
+  const repo = dirname(snapshots);
+  if (!/^(models|datasets|spaces)--[^/]+$/.test(basename(repo))) return undefined;
+  try {
+    const b = join(repo, 'blobs');
+    const st = await fsp.lstat(b);
+    return st.isDirectory() ? await fsp.realpath(b) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when `target` is a file directly inside folder `dir` (both real paths). */
+const directlyIn = (target: string, dir: string): boolean => dirname(target) === dir;
+
 /** Applies the symlink policy to one link found inside a directory. */
-async function followLink(display: string, rootReal: string, name: string, full: string, opts: WalkOptions): Promise<FileEntry> {
+async function followLink(display: string, rootReal: string, blobs: string | undefined, name: string, full: string, opts: WalkOptions): Promise<FileEntry> {
   const where = joinDisplay(display, name);
   let target: string;
   try {
@@ -157,13 +192,16 @@ async function followLink(display: string, rootReal: string, name: string, full:
   } catch (e) {
     throw ioError(e, where);
   }
+  // a Hugging Face cache snapshot links into its own blobs/, and only there
+  const inBlobs = blobs !== undefined && directlyIn(target, blobs);
   // escaping the root is an error under every policy
   const inside = target.startsWith(rootReal.endsWith(sep) ? rootReal : rootReal + sep);
-  if (!inside) {
-    throw new MalformedInputError(`symlink escapes the directory (-> ${relative(rootReal, target) || target})`, { path: where });
+  if (!inside && !inBlobs) {
+    const why = blobs ? "outside this cache's blobs/" : 'escapes the directory';
+    throw new MalformedInputError(`symlink ${why} (-> ${relative(rootReal, target) || target})`, { path: where });
   }
-  if (opts.symlinks !== 'follow-in-tree') {
-    throw new MalformedInputError("symlink refused (pass symlinks: 'follow-in-tree' to follow links inside the directory)", { path: where });
+  if (!inBlobs && opts.symlinks !== 'follow-in-tree') {
+    throw new MalformedInputError('symlink refused: only a Hugging Face cache snapshot may link its files (into its own blobs/)', { path: where });
   }
   const st = await fsp.stat(target).catch((e: unknown) => {
     throw ioError(e, where);

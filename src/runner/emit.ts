@@ -1,5 +1,5 @@
 /**
- * Emits the two documents of a measured run: the original aicert `attestation.json` (provenance-formats.md §4) and our
+ * Emits the two documents of a measured run: the original aicert `attestation.json` (spec/aibom-v1.md §7) and our
  * AIBOM v1 (spec/aibom-v1.md) in JSON and CBOR. The v1 statement is derived from the measured event strings, so its
  * claims equal what PCR 14 / PCR 8 say by construction.
  * in-toto Statement v1: https://github.com/in-toto/attestation/blob/main/spec/v1/statement.md

@@ -2,7 +2,7 @@
  * Measured events of the reference runner, byte-for-byte as the original aicert server made them: each event is a JSON
  * string serialized like Python's `json.dumps` (separators ", " and ": ", ensure_ascii), extended as sha256(string)
  * into PCR 14 (inputs) or PCR 8 (outputs, then our `aibom_statement`). PCR 15 holds sha256 of the TLS certificate PEM.
- * Formats: spec/aibom-v1.md and ../shared/reference/provenance-formats.md §4.
+ * Formats: spec/aibom-v1.md.
  */
 import { createHash } from 'node:crypto';
 import { launchEvent } from '../wire/protocol.js';

@@ -1,7 +1,7 @@
 /**
  * The default AK trust store: Microsoft's public Azure Virtual TPM hierarchy (Azure Trusted Launch vTPM AK
  * certificates). These are public trust anchors, embedded verbatim as PEM.
- * Source: Microsoft's published certificates (copies in ../shared/certs/azure; see spec/ak-certificates.md).
+ * Source: Microsoft's published certificates (see spec/ak-certificates.md).
  *   Root:  C=US, O=Microsoft Corporation, CN=Azure Virtual TPM Root Certificate Authority 2023
  *          RSA-4096, 2023-06-01 .. 2048-06-01, SHA-256 E6C596B17F8FFEFBA5C300F714CFB1260C6028704ECF7BECC4AB5018EFB00E95
  *   CA-01: CN=Global Virtual TPM CA - 01, 2023-06-08 .. 2025-11-03 (expired; kept for old evidence checked with `at`)

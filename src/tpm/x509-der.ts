@@ -1,6 +1,6 @@
 /**
  * Certificate input decoding: PEM text/bytes and DER bytes -> a list of DER certificates, plus a strict DER
- * well-formedness walk that runs before asn1js ever sees the bytes (bounded depth, minimal definite lengths,
+ * well-formedness walk that runs before any field is decoded (bounded depth, minimal definite lengths,
  * no trailing data), so the ASN.1 library only parses trees we already know to be sane.
  */
 import { MalformedInputError } from '../errors.js';
@@ -34,7 +34,7 @@ export function checkDer(der: Uint8Array, path: string): void {
 
 /** Reads one TLV at the reader's position and walks into it when constructed. */
 function walkTlv(r: Reader, path: string, depth: number): void {
-  // Bound the nesting so hostile inputs cannot exhaust the stack here or in asn1js.
+  // Bound the nesting so hostile inputs cannot exhaust the stack.
   if (depth > MAX_DER_DEPTH) r.fail(`ASN.1 nesting deeper than ${MAX_DER_DEPTH}`);
   const start = r.offset;
   const tag = r.u8('tag');

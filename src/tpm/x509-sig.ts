@@ -4,7 +4,7 @@
  * ECDSA: WebCrypto accepts high-S signatures (as X.509 requires; about half of OpenSSL's signatures are high-S),
  * so unlike @noble/curves' default no low-S rule is applied.
  */
-import { readTlv, readTlvs } from './x509-der.js';
+import { decodeOid, readTlv, readTlvs } from './x509-der.js';
 import type { ParsedCert } from './x509-cert.js';
 
 const HASH_BY_OID: Record<string, string> = {
@@ -76,24 +76,10 @@ async function scheme(cert: ParsedCert, issuer: ParsedCert): Promise<Scheme | st
   }
   if (oid === OID_RSA_PSS) {
     if (issuer.keyAlgOid !== OID_RSA) return 'RSA-PSS signature but the issuer key is not rsaEncryption';
-    // pkijs decodes RSASSA-PSS-params; it is loaded only for PSS certificates (it adds ~50 ms to start-up).
-    const pkijs = await import('pkijs');
-    let p: InstanceType<typeof pkijs.RSASSAPSSParams>;
-    try {
-      p = new pkijs.RSASSAPSSParams({ schema: pkijs.AlgorithmIdentifier.fromBER(cert.sigAlgDer as Uint8Array<ArrayBuffer>).algorithmParams });
-    } catch {
-      return 'bad RSASSA-PSS parameters';
-    }
-    const hash = HASH_BY_OID[p.hashAlgorithm.algorithmId];
-    const mgfHash = p.maskGenAlgorithm.algorithmParams
-      ? new pkijs.AlgorithmIdentifier({ schema: p.maskGenAlgorithm.algorithmParams }).algorithmId
-      : undefined;
-    // WebCrypto fixes MGF1 to the message hash, so any other combination is refused rather than guessed.
-    if (!hash || p.maskGenAlgorithm.algorithmId !== OID_MGF1 || !mgfHash || HASH_BY_OID[mgfHash] !== hash) {
-      return 'RSASSA-PSS parameters other than SHA-2 with matching MGF1 are not supported';
-    }
-    if (p.trailerField !== 1 || p.saltLength < 0 || p.saltLength > 1024) return 'bad RSASSA-PSS trailer or salt length';
-    return { key: { name: 'RSA-PSS', hash }, verify: { name: 'RSA-PSS', saltLength: p.saltLength } };
+    const p = params.length === 1 && params[0]!.tag === 0x30 ? pssParams(params[0]!.body) : undefined;
+    if (!p) return 'bad RSASSA-PSS parameters';
+    if (typeof p === 'string') return p;
+    return { key: { name: 'RSA-PSS', hash: p.hash }, verify: { name: 'RSA-PSS', saltLength: p.saltLength } };
   }
   const ecHash = ECDSA[oid];
   if (ecHash) {
@@ -103,6 +89,73 @@ async function scheme(cert: ParsedCert, issuer: ParsedCert): Promise<Scheme | st
     return { key: { name: 'ECDSA', namedCurve: curve.name }, verify: { name: 'ECDSA', hash: ecHash }, ecSize: curve.size };
   }
   return `signature algorithm ${oid} is not supported (SHA-1 and others are refused)`;
+}
+
+// RFC 4055 §3.1: RSASSA-PSS-params ::= SEQUENCE { hashAlgorithm [0] DEFAULT sha1, maskGenAlgorithm [1] DEFAULT
+// mgf1SHA1, saltLength [2] INTEGER DEFAULT 20, trailerField [3] INTEGER DEFAULT 1 }, each field explicitly tagged.
+/**
+ * Decodes RSASSA-PSS-params with the project's DER reader. Returns the WebCrypto hash and salt length, a reason
+ * string for parameters WebCrypto cannot express (SHA-1, MGF1 over another hash, trailer ≠ 1), or undefined when
+ * malformed. Fields must appear in order, at most once; absent fields take their defaults.
+ */
+export function pssParams(body: Uint8Array): { hash: string; saltLength: number } | string | undefined {
+  let fields;
+  try {
+    fields = readTlvs(body, 'RSASSA-PSS-params');
+  } catch {
+    return undefined;
+  }
+  let hashOid = '1.3.14.3.2.26';
+  let mgfOid = OID_MGF1;
+  let mgfHashOid: string | undefined = '1.3.14.3.2.26';
+  let salt = 20;
+  let trailer = 1;
+  let last = -1;
+  try {
+    for (const f of fields) {
+      const n = f.tag - 0xa0;
+      // explicit [0]..[3], strictly increasing
+      if (n < 0 || n > 3 || n <= last) return undefined;
+      last = n;
+      const inner = readTlv(f.body, `RSASSA-PSS-params[${n}]`);
+      if (n === 0) hashOid = algorithmOid(inner);
+      else if (n === 1) {
+        const parts = readTlvs(readTlv(inner.full, 'maskGenAlgorithm', 0x30).body, 'maskGenAlgorithm');
+        mgfOid = decodeOid(readTlv(parts[0]?.full ?? new Uint8Array(), 'mgf', 0x06).body);
+        mgfHashOid = parts.length === 2 ? algorithmOid(parts[1]!) : undefined;
+        if (parts.length > 2) return undefined;
+      } else {
+        const v = smallInteger(inner);
+        if (v === undefined) return undefined;
+        if (n === 2) salt = v;
+        else trailer = v;
+      }
+    }
+  } catch {
+    return undefined;
+  }
+  const hash = HASH_BY_OID[hashOid];
+  // WebCrypto fixes MGF1 to the message hash, so any other combination is refused rather than guessed.
+  if (!hash || mgfOid !== OID_MGF1 || !mgfHashOid || HASH_BY_OID[mgfHashOid] !== hash) return 'RSASSA-PSS parameters other than SHA-2 with matching MGF1 are not supported';
+  if (trailer !== 1 || salt > 1024) return 'bad RSASSA-PSS trailer or salt length';
+  return { hash, saltLength: salt };
+}
+
+/** The OID of an AlgorithmIdentifier SEQUENCE { OID, parameters NULL or absent }. */
+function algorithmOid(t: { tag: number; body: Uint8Array }): string {
+  if (t.tag !== 0x30) throw new Error('not a SEQUENCE');
+  const parts = readTlvs(t.body, 'AlgorithmIdentifier');
+  if (parts.length < 1 || parts.length > 2 || parts[0]!.tag !== 0x06) throw new Error('bad AlgorithmIdentifier');
+  if (parts[1] && (parts[1].tag !== 0x05 || parts[1].body.length)) throw new Error('hash parameters must be NULL');
+  return decodeOid(parts[0]!.body);
+}
+
+/** A non-negative DER INTEGER below 2^31 (minimal encoding), or undefined. */
+function smallInteger(t: { tag: number; body: Uint8Array }): number | undefined {
+  const b = t.body;
+  if (t.tag !== 0x02 || b.length === 0 || b.length > 4 || b[0]! & 0x80) return undefined;
+  if (b.length > 1 && b[0] === 0 && !(b[1]! & 0x80)) return undefined;
+  return b.reduce((v, x) => v * 256 + x, 0);
 }
 
 /** Imports (once) the issuer's SPKI for the given scheme. */

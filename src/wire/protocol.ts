@@ -35,7 +35,7 @@ export interface B64 {
   base64: string;
 }
 
-/** The original attestation.json layout (provenance-formats.md §4); /aTLS answers with the same shape. */
+/** The original attestation.json layout (spec/aibom-v1.md §7); /aTLS answers with the same shape. */
 export interface LegacyAttestationJson {
   ca_cert: string;
   event_log: string[];

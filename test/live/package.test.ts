@@ -1,6 +1,6 @@
 // Packaging: the tarball from `npm pack` installs into an empty folder and its bins and exports work there.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -27,6 +27,19 @@ describe.skipIf(!built)('npm pack → install into an empty folder', () => {
     expect(existsSync(join(pkg, 'spec', 'verification.md'))).toBe(true);
     expect(readdirSync(pkg)).not.toContain('test');
     expect(readdirSync(pkg)).not.toContain('testvectors');
+    expect(readFileSync(join(pkg, 'LICENSE'), 'utf8')).toMatch(/Apache License\s+Version 2\.0/);
+    // no source maps shipped; the verifier does not pull in pkijs/asn1js
+    const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]));
+    expect(walk(join(pkg, 'dist')).filter((f) => f.endsWith('.map'))).toEqual([]);
+    for (const dep of ['pkijs', 'asn1js']) expect(existsSync(join(dir, 'node_modules', dep)), dep).toBe(false);
+  });
+
+  test('--version works from the installed bins', () => {
+    for (const bin of ['aicert', 'aicert-verify']) {
+      const r = spawnSync('npx', ['--no-install', bin, '--version'], { cwd: dir, encoding: 'utf8' });
+      expect(r.stdout).toMatch(/^aicert \d+\.\d+\.\d+/);
+      expect(r.status).toBe(0);
+    }
   });
 
   test('npx aicert quote verifies a shipped vector from the installed package', () => {
