@@ -9,6 +9,7 @@ import { abortableSleep, ArmHttpError, CloudError, type ArmClient } from './arm.
 import type { AzureSettings } from './config.js';
 import { launchUserData, parseLaunchUserData } from '../wire/launch.js';
 import { newRunId, RunFile, type ResourceKind, type ResourceRecord, type RunState } from './state.js';
+import { securityProfile } from './confidential.js';
 
 export const API_VERSIONS = { resourceGroup: '2021-04-01', network: '2024-05-01', compute: '2024-07-01', disk: '2024-03-02' } as const;
 
@@ -127,16 +128,17 @@ export async function provision(o: ProvisionOptions): Promise<ProvisionedVm> {
   });
   // The OS disk is created by the VM: record it first so a crash cannot orphan it.
   await run.resource('disk', ids.disk, API_VERSIONS.disk, 'creating');
+  const security = securityProfile(azure.securityType ?? 'TrustedLaunch', azure.secureBoot);
   const vm = await create('virtualMachine', ids.vm, API_VERSIONS.compute, {
     ...base,
     properties: {
       hardwareProfile: { vmSize: azure.vmSize },
       storageProfile: {
         imageReference: { id: azure.imageId },
-        osDisk: { name: `aicert-${runId}-osdisk`, createOption: 'FromImage', deleteOption: 'Delete', managedDisk: { storageAccountType: 'Premium_LRS' } },
+        osDisk: { name: `aicert-${runId}-osdisk`, createOption: 'FromImage', deleteOption: 'Delete', managedDisk: { storageAccountType: 'Premium_LRS', ...security.managedDisk } },
       },
       networkProfile: { networkInterfaces: [{ id: ids.nic, properties: { primary: true, deleteOption: 'Detach' } }] },
-      securityProfile: { securityType: 'TrustedLaunch', uefiSettings: { secureBootEnabled: azure.secureBoot, vTpmEnabled: true } },
+      securityProfile: security.profile,
       diagnosticsProfile: { bootDiagnostics: { enabled: false } },
       userData,
     },
