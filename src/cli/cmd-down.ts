@@ -4,7 +4,8 @@
  * unknown run. The ARM endpoint is AZURE_ARM_ENDPOINT, else the one recorded in the run's state file.
  */
 import { ArmClient, type ArmClientOptions } from '../launcher/arm.js';
-import { aicertHome, downRun, RunNotFoundError } from '../launcher/state.js';
+import { downRun } from '../launcher/provision.js';
+import { aicertHome, RunNotFoundError } from '../launcher/state.js';
 import { parse, UsageError } from './io.js';
 
 const USAGE = 'aicert down RUN';

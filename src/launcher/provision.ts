@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import { abortableSleep, ArmHttpError, CloudError, type ArmClient } from './arm.js';
 import type { AzureSettings } from './config.js';
 import { launchUserData, parseLaunchUserData } from '../wire/launch.js';
-import { newRunId, RunFile, type ResourceKind, type ResourceRecord } from './state.js';
+import { newRunId, RunFile, type ResourceKind, type ResourceRecord, type RunState } from './state.js';
 import { securityProfile } from './confidential.js';
 
 export const API_VERSIONS = { resourceGroup: '2021-04-01', network: '2024-05-01', compute: '2024-07-01', disk: '2024-03-02' } as const;
@@ -232,4 +232,14 @@ export async function withCleanup<T>(
 /** True for errors fetch/timers raise on abort. */
 function isAbortLike(e: unknown): boolean {
   return e instanceof Error && (e.name === 'AbortError' || e.name === 'InterruptedError');
+}
+
+/** Deletes every resource a run still owns (VM → disk → NIC → IP → NSG → vnet) and records the outcome. */
+export async function downRun(
+  runId: string,
+  opts: { arm: ArmClient | ((state: RunState) => ArmClient); home?: string; log?: (line: string) => void },
+): Promise<TeardownReport> {
+  const run = await RunFile.open(runId, opts.home);
+  const arm = typeof opts.arm === 'function' ? opts.arm(run.state) : opts.arm;
+  return teardown(run, arm, opts.log ? { log: opts.log } : {});
 }

@@ -8,7 +8,6 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { MalformedInputError } from '../errors.js';
 import type { ArmClient } from './arm.js';
-import { teardown, type TeardownReport } from './provision.js';
 
 export type ResourceKind = 'virtualMachine' | 'disk' | 'networkInterface' | 'publicIPAddress' | 'networkSecurityGroup' | 'virtualNetwork';
 export type ResourceStatus = 'creating' | 'created' | 'failed' | 'deleting' | 'deleted' | 'delete-failed';
@@ -191,12 +190,3 @@ export async function listRuns(home = aicertHome()): Promise<{ runs: RunState[];
   return { runs, unreadable };
 }
 
-/** Deletes every resource a run still owns (VM → disk → NIC → IP → NSG → vnet) and records the outcome. */
-export async function downRun(
-  runId: string,
-  opts: { arm: ArmClient | ((state: RunState) => ArmClient); home?: string; log?: (line: string) => void },
-): Promise<TeardownReport> {
-  const run = await RunFile.open(runId, opts.home);
-  const arm = typeof opts.arm === 'function' ? opts.arm(run.state) : opts.arm;
-  return teardown(run, arm, opts.log ? { log: opts.log } : {});
-}

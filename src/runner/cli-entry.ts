@@ -32,6 +32,7 @@ The reference runner: an attested HTTPS server on this machine's TPM that runs o
   --unconfined-training     DEVELOPMENT ONLY: run the trainer without a sandbox. It then shares the runner's user,
                             network and TPM; this is measured (training_sandbox backend "none") and verifiers
                             refuse such an AIBOM unless their policy sets allowUnconfinedTraining
+  --trainer-env NAME=VALUE  a variable for the trainer (repeatable); the runner's own environment is never passed
   --image NAME=sha256:HEX   an image measured as an input_image event (repeatable; e.g. the runner image)
   --launch-nonce HEX        launch nonce measured as the first PCR 14 event (or --launch-nonce-imds: Azure userData)
   --tls-key PEM --tls-cert PEM   TLS key and leaf (default: made once in --work-dir and reused on restart)
@@ -116,7 +117,7 @@ export async function main(argv: string[]): Promise<number> {
       options: {
         tcti: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, 'work-dir': { type: 'string' },
         mirror: { type: 'string' }, 'hf-endpoint': { type: 'string' }, sandbox: { type: 'string' }, 'trainer-image': { type: 'string' },
-        'sandbox-ro': { type: 'string', multiple: true }, 'unconfined-training': { type: 'boolean' }, image: { type: 'string', multiple: true },
+        'sandbox-ro': { type: 'string', multiple: true }, 'unconfined-training': { type: 'boolean' }, image: { type: 'string', multiple: true }, 'trainer-env': { type: 'string', multiple: true },
         'launch-nonce': { type: 'string' }, 'launch-nonce-imds': { type: 'boolean' }, 'tls-key': { type: 'string' }, 'tls-cert': { type: 'string' },
         'tls-chain': { type: 'string' }, 'tls-ca': { type: 'string' }, 'cert-chain': { type: 'string', multiple: true },
         'ak-handle': { type: 'string' }, 'no-nv-cert': { type: 'boolean' }, 'original-protocol': { type: 'boolean' }, 'boot-log': { type: 'string' },
@@ -147,6 +148,12 @@ async function serve(v: Values, positionals: string[]): Promise<number> {
     if (!m) throw new RunnerUsageError(`--image must be NAME=sha256:<64 hex>, got ${s}`);
     return { name: m[1]!, id: m[2]! };
   });
+  const trainerEnv: Record<string, string> = {};
+  for (const s of (v['trainer-env'] as string[] | undefined) ?? []) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(s);
+    if (!m) throw new RunnerUsageError(`--trainer-env must be NAME=VALUE, got ${s}`);
+    trainerEnv[m[1]!] = m[2]!;
+  }
   if (Boolean(v['tls-key']) !== Boolean(v['tls-cert'])) throw new RunnerUsageError('--tls-key and --tls-cert go together');
   const host = (v.host as string | undefined) ?? '0.0.0.0';
   const tcti = (v.tcti as string | undefined) ?? process.env.TPM2TOOLS_TCTI ?? 'device:/dev/tpmrm0';
@@ -157,7 +164,7 @@ async function serve(v: Values, positionals: string[]): Promise<number> {
   const tls = v['tls-key'] ? { key: await read(v['tls-key']), cert: await read(v['tls-cert']) } : await workDirTls(workDir, host);
   const launchNonce = (v['launch-nonce'] as string | undefined) ?? (v['launch-nonce-imds'] ? await imdsLaunchNonce() : undefined);
   const runner = await startRunner({
-    tcti, host, port, workDir, fetcher, sandbox, trainCommand: positionals, images,
+    tcti, host, port, workDir, fetcher, sandbox, trainCommand: positionals, images, trainerEnv,
     tls: { ...tls, ...(v['tls-chain'] ? { chain: await read(v['tls-chain']) } : {}), ...(v['tls-ca'] ? { measured: await read(v['tls-ca']) } : {}) },
     certChain: await Promise.all(((v['cert-chain'] as string[] | undefined) ?? []).map(read)),
     ...(launchNonce !== undefined ? { launchNonce } : {}),

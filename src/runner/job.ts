@@ -30,6 +30,8 @@ export interface JobEnv {
   /** How the training command is confined; measured as the training_sandbox event. */
   sandbox: SandboxBackend;
   trainCommand: readonly string[];
+  /** Extra trainer environment (`--trainer-env`). */
+  trainerEnv?: Record<string, string>;
   images: readonly { name: string; id: string }[];
   workDir: string;
   log: (text: string) => void;
@@ -84,7 +86,7 @@ export async function runJob(cfg: JobConfig, env: JobEnv): Promise<JobResult> {
   if (model.commit !== cfg.baseModel.revision || data.commit !== cfg.dataset.revision) throw new Error('fetched commit differs from the pinned one');
 
   // The sandbox is made before measuring: podman reports the image id it will run.
-  const mounts = { modelDir: model.dir, datasetDir: data.dir, datasetFile: cfg.dataset.file, configFile, outputDir };
+  const mounts = { modelDir: model.dir, datasetDir: data.dir, datasetFile: cfg.dataset.file, configFile, outputDir, ...(env.trainerEnv ? { env: env.trainerEnv } : {}) };
   const prepared = await env.sandbox.prepare(env.trainCommand, mounts);
   let r;
   try {

@@ -25,6 +25,8 @@ export interface SandboxMounts {
   datasetFile: string;
   configFile: string;
   outputDir: string;
+  /** Extra variables the operator gave (`--trainer-env`); they never override the fixed ones below. */
+  env?: Record<string, string>;
 }
 
 /** Where the trainer finds its inputs inside bwrap and podman. */
@@ -80,8 +82,10 @@ export function trainerEnv(inside: { model: string; dataset: string; datasetFile
   };
 }
 
-const insideEnv = (m: SandboxMounts) =>
-  trainerEnv({ model: INSIDE.model, dataset: INSIDE.dataset, datasetFile: `${INSIDE.dataset}/${m.datasetFile}`, config: INSIDE.config, output: INSIDE.output });
+const insideEnv = (m: SandboxMounts) => ({
+  ...m.env,
+  ...trainerEnv({ model: INSIDE.model, dataset: INSIDE.dataset, datasetFile: `${INSIDE.dataset}/${m.datasetFile}`, config: INSIDE.config, output: INSIDE.output }),
+});
 
 /** True when `p` is `dir` or lies below it. */
 const within = (p: string, dir: string): boolean => {
@@ -185,7 +189,7 @@ export function unconfinedBackend(): SandboxBackend {
     kind: 'none',
     describe: () => ({ backend: 'none', network: 'host', tpm: 'visible' }),
     async prepare(command, m) {
-      const env = trainerEnv({ model: m.modelDir, dataset: m.datasetDir, datasetFile: `${m.datasetDir}${sep}${m.datasetFile}`, config: m.configFile, output: m.outputDir });
+      const env = { ...m.env, ...trainerEnv({ model: m.modelDir, dataset: m.datasetDir, datasetFile: `${m.datasetDir}${sep}${m.datasetFile}`, config: m.configFile, output: m.outputDir }) };
       return { file: command[0]!, args: command.slice(1), env: { ...env, PATH: process.env.PATH ?? '/usr/bin:/bin' }, cleanup: async () => undefined, kill: async () => undefined };
     },
   };

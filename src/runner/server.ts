@@ -45,6 +45,8 @@ export interface RunnerOptions {
   sandbox: SandboxBackend;
   /** Training command (argv, no shell). */
   trainCommand: string[];
+  /** Extra variables for the trainer (never the runner's own environment). */
+  trainerEnv?: Record<string, string>;
   /** Images measured as input_image events: the first before the model, the rest after the dataset. */
   images?: { name: string; id: string }[];
   workDir: string;
@@ -176,7 +178,7 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
     'POST /finetune': async (_req, res) => {
       if (status !== 'configured' || !config) return send(res, 409, { error: `cannot start: run is ${status}` });
       status = 'running';
-      const env = { measurer, quoteAll, fetcher: o.fetcher, sandbox: o.sandbox, trainCommand: o.trainCommand, images: o.images ?? [], workDir: o.workDir, log: appendLog, signal: abort.signal };
+      const env = { measurer, quoteAll, fetcher: o.fetcher, sandbox: o.sandbox, ...(o.trainerEnv ? { trainerEnv: o.trainerEnv } : {}), trainCommand: o.trainCommand, images: o.images ?? [], workDir: o.workDir, log: appendLog, signal: abort.signal };
       runJob(config, env).then(
         (r) => ((result = r), (status = 'done'), appendLog('[runner] status: done\n')),
         (e: unknown) => ((failure = (e as Error).message), (status = 'failed'), appendLog(`[runner] status: failed: ${failure}\n`)),

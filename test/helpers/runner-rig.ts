@@ -127,8 +127,10 @@ export async function spawnRunner(o: {
   const trainerId = `sha256:${sha256hex(await readFile(TRAINER))}`;
   const images = o.images ?? [`@local/aicert-runner:test=${trainerId}`];
   const sandbox = o.args?.includes('--unconfined-training') ? [] : ['--sandbox-ro', join(ROOT, 'testvectors')];
+  // The trainer never inherits the runner's environment: test knobs go through --trainer-env.
+  const knobs = Object.entries(o.env ?? {}).filter(([k]) => k.startsWith('TINY_TRAINER_')).flatMap(([k, v]) => ['--trainer-env', `${k}=${v}`]);
   const args = [bundle, '--tcti', o.tcti, '--host', '127.0.0.1', '--port', '0', '--work-dir', o.workDir, ...(o.hfEndpoint ? ['--hf-endpoint', o.hfEndpoint] : ['--mirror', o.mirror]), ...sandbox,
-    ...images.flatMap((i) => ['--image', i]), ...(o.args ?? []), '--', ...(o.command ?? [process.execPath, TRAINER])];
+    ...images.flatMap((i) => ['--image', i]), ...knobs, ...(o.args ?? []), '--', ...(o.command ?? [process.execPath, TRAINER])];
   const child = spawn(process.execPath, args, { env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
