@@ -22,7 +22,7 @@ export async function bundleRunner(outDir = join(ROOT, 'node_modules/.cache/aice
     format: 'esm',
     packages: 'external',
     logLevel: 'warning',
-    footer: { js: 'if (process.argv[1] === new URL(import.meta.url).pathname) main(process.argv.slice(2)).then((c) => { process.exitCode = c; }, (e) => { console.error(`runner: ${e.message}`); process.exitCode = 1; });' },
+    footer: { js: 'if (process.argv[1] && (await import("node:fs")).realpathSync(process.argv[1]) === new URL(import.meta.url).pathname) main(process.argv.slice(2)).then((c) => { process.exitCode = c; }, (e) => { console.error(`runner: ${e.message}`); process.exitCode = 1; });' },
   });
   return outfile;
 }

@@ -223,15 +223,34 @@ export async function teardown(
 export async function withCleanup<T>(
   fn: (signal: AbortSignal) => Promise<T>,
   cleanup: () => Promise<unknown>,
-  opts: { signals?: NodeJS.Signals[]; emitter?: Pick<NodeJS.EventEmitter, 'on' | 'off'>; log?: (line: string) => void } = {},
+  opts: {
+    signals?: NodeJS.Signals[];
+    emitter?: Pick<NodeJS.EventEmitter, 'on' | 'off'>;
+    log?: (line: string) => void;
+    /**
+     * While work that must not be cut runs (the upload of outputs only the VM holds), returns what a first signal
+     * will do instead of stopping; that signal is then passed to `onHold` and a second one stops at once.
+     */
+    hold?: (sig: string) => string | undefined;
+    onHold?: (sig: string) => void;
+    /** What a signal during cleanup says (default: resources are still being deleted). */
+    duringCleanup?: () => string;
+  } = {},
 ): Promise<T> {
   const emitter = opts.emitter ?? process;
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const ac = new AbortController();
+  let held: string | undefined;
   const handlers = (opts.signals ?? ['SIGINT', 'SIGTERM']).map((sig) => {
     const h = () => {
-      if (ac.signal.aborted) return log(`${sig}: still deleting cloud resources; they are recorded for 'aicert down'`);
-      log(`${sig}: stopping; deleting cloud resources…`);
+      if (ac.signal.aborted) return log(`${sig}: ${opts.duringCleanup?.() ?? "still deleting cloud resources; they are recorded for 'aicert down'"}`);
+      const holding = held === undefined ? opts.hold?.(sig) : undefined;
+      if (holding !== undefined) {
+        held = sig;
+        log(`${sig}: ${holding}`);
+        return opts.onHold?.(sig);
+      }
+      log(held !== undefined ? `${sig} again: stopping now` : `${sig}: stopping; deleting cloud resources…`);
       ac.abort(new InterruptedError(sig));
     };
     emitter.on(sig, h);

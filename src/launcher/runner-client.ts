@@ -4,6 +4,7 @@
  */
 import { request } from 'node:https';
 import type { StorageUploadResponse } from '../runner/protocol.js';
+import type { UploadJobStatus, UploadStartRequest } from '../runner/upload-protocol.js';
 import { abortableSleep } from './arm.js';
 import type { AtlsSession } from './atls.js';
 
@@ -83,6 +84,18 @@ export class RunnerClient {
   async storageUpload(sasUrl: string, prefix: string, signal?: AbortSignal): Promise<StorageUploadResponse> {
     const r = this.expect(await this.call('POST', '/storage-upload', JSON.stringify({ sas_url: sasUrl, prefix }), 'application/json', signal), 'storage-upload', [200]);
     return JSON.parse(r.body.toString('utf8')) as StorageUploadResponse;
+  }
+
+  /** POST /storage-upload: starts the runner's upload job, or renews its SAS while it runs; answers at once (202). */
+  async uploadStart(body: UploadStartRequest, signal?: AbortSignal): Promise<UploadJobStatus> {
+    const r = this.expect(await this.call('POST', '/storage-upload', JSON.stringify(body), 'application/json', signal), 'storage-upload', [202]);
+    return JSON.parse(r.body.toString('utf8')) as UploadJobStatus;
+  }
+
+  /** GET /storage-upload: the upload job's progress, bytes done per file. */
+  async uploadStatus(signal?: AbortSignal): Promise<UploadJobStatus> {
+    const r = this.expect(await this.call('GET', '/storage-upload', undefined, undefined, signal), 'storage-upload', [200]);
+    return JSON.parse(r.body.toString('utf8')) as UploadJobStatus;
   }
 
   /**

@@ -12,7 +12,7 @@ import { teardown, type TeardownReport } from './provision.js';
 
 export type ResourceKind = 'virtualMachine' | 'disk' | 'networkInterface' | 'publicIPAddress' | 'networkSecurityGroup' | 'virtualNetwork';
 export type ResourceStatus = 'creating' | 'created' | 'failed' | 'deleting' | 'deleted' | 'delete-failed';
-export type RunStatus = 'provisioning' | 'running' | 'tearing-down' | 'torn-down' | 'teardown-failed';
+export type RunStatus = 'provisioning' | 'running' | 'tearing-down' | 'torn-down' | 'teardown-failed' | 'kept';
 
 export interface ResourceRecord {
   kind: ResourceKind;
@@ -44,6 +44,8 @@ export interface RunState {
   config?: string;
   resources: ResourceRecord[];
   error?: string;
+  /** Status kept: the outputs only the VM holds (deleting it loses them). */
+  unsavedOutputs?: string;
 }
 
 /** No state file for that run id (exit 2 in `aicert down`). */
@@ -123,7 +125,7 @@ export class RunFile {
   }
 
   /** Updates run-level fields. */
-  async update(patch: Partial<Pick<RunState, 'status' | 'publicIp' | 'error' | 'config'>>): Promise<void> {
+  async update(patch: Partial<Pick<RunState, 'status' | 'publicIp' | 'error' | 'config' | 'unsavedOutputs'>>): Promise<void> {
     Object.assign(this.s, patch);
     await this.flush();
   }
