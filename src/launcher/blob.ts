@@ -167,6 +167,34 @@ export async function blobFacts(ref: ContainerRef, auth: StorageAuth, prefix: st
   return out;
 }
 
+/**
+ * Storage preflight: the container exists and the credential can write, read and delete in it (a probe blob, deleted
+ * again). PreflightError exit 2 when the service refuses (key, container, firewall), 3 when it cannot be reached.
+ */
+export async function probeStorage(ref: ContainerRef, auth: StorageAuth, signal?: AbortSignal): Promise<void> {
+  const { PreflightError } = await import('./preflight.js');
+  const o = signal ? { abortSignal: signal } : {};
+  const name = `.aicert-probe-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  try {
+    const { svc } = await serviceClient(ref, auth);
+    const cc = svc.getContainerClient(ref.container);
+    // A missing container is made if the credential may (as the upload always did); otherwise that is the error.
+    await cc.createIfNotExists(o).catch((e: unknown) => {
+      throw Object.assign(new Error(`container ${ref.container} does not exist and cannot be created: ${(e as Error).message.split('\n')[0]}`), { statusCode: (e as { statusCode?: number }).statusCode ?? 404 });
+    });
+    const b = cc.getBlockBlobClient(name);
+    await b.upload('probe', 5, o);
+    const back = await b.downloadToBuffer(0, undefined, o);
+    await b.delete(o);
+    if (back.toString() !== 'probe') throw new Error('the probe blob read back differs');
+  } catch (e) {
+    const status = (e as { statusCode?: number }).statusCode;
+    const msg = (e as Error).message.split('\n')[0];
+    if (status !== undefined && status >= 400 && status < 500) throw new PreflightError('StorageRefused', 2, `storage ${ref.url}: ${msg} (check the key or credential, the container and the account's firewall)`);
+    throw new PreflightError('StorageUnreachable', 3, `storage ${ref.url}: ${msg}`);
+  }
+}
+
 /** Progress callback: bytes done and total, over all files. */
 export type Progress = (done: number, total: number, file: string) => void;
 

@@ -20,6 +20,8 @@ import { parseContainerUrl, progressBar, storageAuthFromEnv, type Progress, type
 import { loadConfig, resolveAzureSettings } from './config.js';
 import { createRun, InterruptedError, provision, teardown, withCleanup, type ProvisionedVm } from './provision.js';
 import { OutputGuard, saveOutputs, type SaveOutputsOptions } from './upload-follow.js';
+import { preflight, PreflightError } from './preflight.js';
+import { probeStorage } from './blob.js';
 import { RunnerClient } from './runner-client.js';
 import type { RunFile } from './state.js';
 import { policyFromMeasurements, type Policy } from '../aibom/policy.js';
@@ -42,6 +44,8 @@ export interface FinetuneOptions {
   home?: string;
   runnerPort?: number;
   callerIp?: string;
+  /** `--allow-from CIDR`: the only sources the VM's port 443 admits (default: open to all, with a warning). */
+  allowFrom?: string;
   /** Called once the VM exists (tests start the "VM" here); may return the runner's port. */
   onProvisioned?: (vm: ProvisionedVm) => Promise<{ port?: number } | void>;
   /** How long to wait for a new VM's runner to answer (default 10 min); poll interval (default 5 s). */
@@ -106,15 +110,19 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
 
   const flow = async (signal: AbortSignal): Promise<void> => {
     // ---- 1. the runner: a new VM (launch nonce in userData), or --runner
+    // Storage first: a wrong key, container or firewall shows now, not after training.
+    if (storage && auth) await probeStorage(storage, auth, signal);
     let url = o.runnerUrl?.replace(/\/$/, '');
     let launchNonce: Uint8Array | undefined;
     if (!url) {
       arm = new ArmClient({ log, ...o.arm });
+      // Everything Azure must offer is read before the first resource exists (exit 2 or 3).
+      const pre = await preflight(arm, azure!, { signal, log });
       run = await createRun(arm, azure!, { ...(o.home ? { home: o.home } : {}), config: resolve(o.config) });
       res.runId = run.state.runId;
       log(`run ${res.runId}: provisioning ${azure!.vmSize} in ${azure!.location}`);
       launchNonce = randomBytes(32);
-      const vm = await provision({ arm, azure: azure!, run, nonce: launchNonce, signal, log, ...(o.callerIp ? { callerIp: o.callerIp } : {}) });
+      const vm = await provision({ arm, azure: azure!, run, nonce: launchNonce, signal, log, image: pre.image, ...(o.callerIp ? { callerIp: o.callerIp } : {}), ...(o.allowFrom ? { allowFrom: o.allowFrom } : {}) });
       const port = (await o.onProvisioned?.(vm))?.port ?? o.runnerPort ?? 443;
       url = `https://${vm.publicIp.includes(':') ? `[${vm.publicIp}]` : vm.publicIp}:${port}`;
     }
@@ -233,7 +241,7 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
   try {
     await withCleanup(flow, cleanup, { ...(o.signals ? { signals: o.signals } : {}), ...(o.emitter ? { emitter: o.emitter } : {}), log, hold, onHold: (sig) => (heldBy = sig) });
   } catch (e) {
-    res.exit = e instanceof VerificationError || e instanceof PolicyError ? 1 : 3;
+    res.exit = e instanceof VerificationError || e instanceof PolicyError ? 1 : e instanceof PreflightError ? e.exit : 3;
     res.error = e instanceof VerificationError ? `${e.code}: ${e.message}` : (e as Error).message;
   }
   if (res.kept) {

@@ -8,7 +8,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { MalformedInputError } from '../errors.js';
 import type { ArmClient } from './arm.js';
-import { teardown, type TeardownReport } from './provision.js';
+import { teardown, type TeardownOptions, type TeardownReport } from './provision.js';
 
 export type ResourceKind = 'virtualMachine' | 'disk' | 'networkInterface' | 'publicIPAddress' | 'networkSecurityGroup' | 'virtualNetwork';
 export type ResourceStatus = 'creating' | 'created' | 'failed' | 'deleting' | 'deleted' | 'delete-failed';
@@ -44,6 +44,8 @@ export interface RunState {
   config?: string;
   resources: ResourceRecord[];
   error?: string;
+  /** How to read the VM's serial log (boot diagnostics, managed storage). */
+  serialLog?: string;
   /** Status kept: the outputs only the VM holds (deleting it loses them). */
   unsavedOutputs?: string;
 }
@@ -125,7 +127,7 @@ export class RunFile {
   }
 
   /** Updates run-level fields. */
-  async update(patch: Partial<Pick<RunState, 'status' | 'publicIp' | 'error' | 'config' | 'unsavedOutputs'>>): Promise<void> {
+  async update(patch: Partial<Pick<RunState, 'status' | 'publicIp' | 'error' | 'config' | 'unsavedOutputs' | 'serialLog'>>): Promise<void> {
     Object.assign(this.s, patch);
     await this.flush();
   }
@@ -193,12 +195,15 @@ export async function listRuns(home = aicertHome()): Promise<{ runs: RunState[];
   return { runs, unreadable };
 }
 
-/** Deletes every resource a run still owns (VM → disk → NIC → IP → NSG → vnet) and records the outcome. */
+/** Deletes every resource a run still owns (VM → disk → NIC → IP → NSG → vnet) and records the outcome; resumes where an earlier teardown stopped. */
 export async function downRun(
   runId: string,
-  opts: { arm: ArmClient | ((state: RunState) => ArmClient); home?: string; log?: (line: string) => void },
+  opts: { arm: ArmClient | ((state: RunState) => ArmClient); home?: string; log?: (line: string) => void; teardown?: Omit<TeardownOptions, 'log'> },
 ): Promise<TeardownReport> {
   const run = await RunFile.open(runId, opts.home);
   const arm = typeof opts.arm === 'function' ? opts.arm(run.state) : opts.arm;
-  return teardown(run, arm, opts.log ? { log: opts.log } : {});
+  // A kept run holds outputs storage does not: say what deleting it loses.
+  const s = run.state;
+  if (s.status === 'kept' && s.unsavedOutputs) opts.log?.(`run ${runId} holds outputs not confirmed in storage; deleting its VM LOSES ${s.unsavedOutputs}`);
+  return teardown(run, arm, { ...opts.teardown, ...(opts.log ? { log: opts.log } : {}) });
 }

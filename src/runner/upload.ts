@@ -119,18 +119,24 @@ async function uploadFile(t: BlobTransport, container: URL, name: string, file: 
   if (done) o.log?.(`resuming ${name}: ${count - todo.length} of ${count} blocks already in storage`);
   o.onProgress?.(f.path, done);
   let sent = 0;
-  // A pool of `parallel` workers takes the next missing block.
+  // A pool of `parallel` workers takes the next missing block; the first failure stops them all.
+  const stop = new AbortController();
+  const signal = o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal;
   const worker = async () => {
     for (let i = todo.shift(); i !== undefined; i = todo.shift()) {
       const body = { file, start: i * block, length: len(i) };
-      await t.send(`Put Block ${name} #${i}`, 'PUT', url({ comp: 'block', blockid: ids[i]! }), {}, body, [201], o.signal);
+      await t.send(`Put Block ${name} #${i}`, 'PUT', url({ comp: 'block', blockid: ids[i]! }), {}, body, [201], signal).catch((e: unknown) => {
+        if (!stop.signal.aborted) stop.abort(e);
+        throw e;
+      });
       done += body.length;
       sent += body.length;
       o.onSent?.(body.length);
       o.onProgress?.(f.path, done);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(o.parallel ?? 4, todo.length) }, worker));
+  const results = await Promise.allSettled(Array.from({ length: Math.min(o.parallel ?? 4, todo.length) }, worker));
+  if (stop.signal.aborted || results.some((r) => r.status === 'rejected')) throw o.signal?.aborted ? o.signal.reason : stop.signal.reason;
   const xml = `<?xml version="1.0" encoding="utf-8"?><BlockList>${ids.map((i) => `<Latest>${i}</Latest>`).join('')}</BlockList>`;
   await t.send(`Put Block List ${name}`, 'PUT', url({ comp: 'blocklist' }), { 'content-type': 'application/xml', ...meta }, new Uint8Array(Buffer.from(xml)), [201], o.signal);
   return sent;
