@@ -64,7 +64,12 @@ export class ConfigError extends MalformedInputError {
   }
 }
 
-export const DEFAULT_VM_SIZE = 'Standard_NC24ads_A100_v4';
+/**
+ * Default VM size: one NVIDIA H100 NVL (94 GB), 40 vCPUs. Azure puts new NC capacity into NCads H100 v5 rather than
+ * NC A100 v4; preflight checks that the size is offered in the region, allows Trusted Launch and fits the quota, so a
+ * region without it fails before anything is created. Change it with aicert.azure.vm_size or AZURE_VM_SIZE.
+ */
+export const DEFAULT_VM_SIZE = 'Standard_NC40ads_H100_v5';
 const MAX_CONFIG_BYTES = 1 << 20;
 const SHA1 = /^[0-9a-f]{40}$/;
 const NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?$/;
@@ -266,7 +271,7 @@ const ENV: Record<keyof AzureSettings, string> = {
 
 /**
  * Complete Azure settings: the config file's `aicert.azure` first, then AZURE_* variables, then defaults
- * (vmSize Standard_NC24ads_A100_v4, secureBoot false). Missing or malformed values are a ConfigError.
+ * (vmSize DEFAULT_VM_SIZE, secureBoot false). Missing or malformed values are a ConfigError.
  */
 export function resolveAzureSettings(config: Pick<LauncherConfig, 'azure' | 'file'> | undefined, env: NodeJS.ProcessEnv = process.env): AzureSettings {
   const file = config?.file ?? 'environment';

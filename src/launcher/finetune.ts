@@ -18,7 +18,7 @@ import { abortableSleep, ArmClient, type ArmClientOptions } from './arm.js';
 import { attestRunner, REPLAYABLE_WARNING, type AtlsSession } from './atls.js';
 import { parseContainerUrl, progressBar, storageAuthFromEnv, type Progress, type StorageAuth } from './blob.js';
 import { loadConfig, resolveAzureSettings } from './config.js';
-import { createRun, InterruptedError, provision, teardown, withCleanup, type ProvisionedVm } from './provision.js';
+import { createRun, InterruptedError, provision, teardown, withCleanup, type ProvisionedVm, type TeardownOptions } from './provision.js';
 import { OutputGuard, saveOutputs, type SaveOutputsOptions } from './upload-follow.js';
 import { preflight, PreflightError } from './preflight.js';
 import { probeStorage } from './blob.js';
@@ -60,6 +60,8 @@ export interface FinetuneOptions {
   onProgress?: Progress;
   /** Delete the VM even when it holds outputs not yet confirmed in storage (they are then lost). */
   deleteUnsavedOutputs?: boolean;
+  /** Teardown back-off (retry window, injected clock). */
+  teardown?: Omit<TeardownOptions, 'log' | 'signal'>;
   /** Upload tuning (parallel blocks, poll interval, stall limit, job attempts…). */
   upload?: Partial<Pick<SaveOutputsOptions, 'parallel' | 'retry' | 'jobAttempts' | 'pollMs' | 'stallMs' | 'unreachableMs' | 'sasTtlMs'>>;
 }
@@ -231,7 +233,7 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
     }
     if (guard.atRisk()) log(`deleting the VM as asked (--delete-unsaved-outputs): LOST ${guard.describe()}`);
     log(`run ${run.state.runId}: deleting cloud resources`);
-    const t = await teardown(run, arm, { log });
+    const t = await teardown(run, arm, { ...o.teardown, log });
     res.teardown = { failed: t.failed };
   };
   const hold = () =>

@@ -12,6 +12,7 @@ import { parseArgs, promisify } from 'node:util';
 import { parseLaunchUserData } from '../launcher/provision.js';
 import { localFolderFetcher } from './fetchers.js';
 import { startRunner } from './server.js';
+import { imdsText } from './imds.js';
 
 const run = promisify(execFile);
 const IMDS_USER_DATA = 'http://169.254.169.254/metadata/instance/compute/userData?api-version=2021-01-01&format=text';
@@ -27,9 +28,8 @@ async function makeTlsCertificate(dir: string, host: string): Promise<{ key: str
 
 /** The launch nonce from Azure IMDS userData (the launcher's launchUserData: base64 JSON {"aicert_launch": …}). */
 async function imdsLaunchNonce(): Promise<string> {
-  const r = await fetch(IMDS_USER_DATA, { headers: { Metadata: 'true' }, signal: AbortSignal.timeout(5000) });
-  if (!r.ok) throw new Error(`IMDS userData: HTTP ${r.status}`);
-  return Buffer.from(parseLaunchUserData((await r.text()).trim()).nonce).toString('hex');
+  // Retried for up to 70 s on 410 and 5xx (src/runner/imds.ts).
+  return Buffer.from(parseLaunchUserData((await imdsText({ url: IMDS_USER_DATA })).trim()).nonce).toString('hex');
 }
 
 export async function main(argv: string[]): Promise<number> {

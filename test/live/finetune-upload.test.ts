@@ -18,6 +18,9 @@ import { tcpProxy, type TcpProxy } from '../helpers/net-faults.js';
 import { makeCa, makeMirror, provisionedSwtpm, spawnRunner, tempDir, TRAINER, type RunnerProcess, type TestCa } from '../helpers/runner-rig.js';
 import { swtpmAvailable, type Swtpm } from '../helpers/swtpm.js';
 import { writeFile } from 'node:fs/promises';
+import { EventEmitter } from 'node:events';
+import { ArmClient } from '../../src/launcher/arm.js';
+import { downRun, RunFile } from '../../src/launcher/state.js';
 
 const run = promisify(execFile);
 const GiB = 2 ** 30;
@@ -127,4 +130,72 @@ describe.skipIf(!swtpmAvailable() || !azuriteAvailable())('aicert finetune with 
       await rm(work, { recursive: true, force: true });
     }
   }, 600_000);
+
+  /** A small run whose upload is slowed (parallel 1, 1 MiB outputs in 64 MiB) so that signals land mid-upload. */
+  async function interrupted(signals: number) {
+    const m = await makeMirror(join(tmp.dir, `mirror-i${signals}`));
+    const config = join(tmp.dir, `int-${signals}.yaml`);
+    await writeFile(config, m.configYaml + AZURE);
+    const tpm = await provisionedSwtpm(ca);
+    const emitter = new EventEmitter();
+    const lines: string[] = [];
+    let sent = 0;
+    let proc: RunnerProcess | undefined;
+    try {
+      const r = await runFinetune({
+        config,
+        dir: join(tmp.dir, `out-i${signals}`),
+        storageUrl: `${azurite.accountUrl}/int${signals}`,
+        storageAuth: { connectionString: azurite.connectionString },
+        trustAnchors: [ca.rootPem],
+        arm: { endpoint: fake.url, credential: fake.credential, fetch: fake.fetch, baseDelayMs: 5, maxDelayMs: 50, pollIntervalMs: 10, minPollIntervalMs: 5 },
+        home: join(tmp.dir, 'home'),
+        pollMs: 100,
+        signals: ['SIGINT'],
+        emitter,
+        log: (l) => lines.push(l),
+        onLogText: () => undefined,
+        // The first progress report during the upload is where Ctrl-C is pressed (once or twice).
+        onProgress: (done, total) => {
+          if (sent < signals && done > 0 && done < total) for (; sent < signals; sent++) emitter.emit('SIGINT');
+        },
+        upload: { parallel: 1, pollMs: 50 },
+        onProvisioned: async () => {
+          const vm = fake.resources().find((x) => x.type.endsWith('virtualMachines'))!;
+          const nonce = Buffer.from(parseLaunchUserData(vm.body.properties.userData).nonce).toString('hex');
+          proc = await spawnRunner({ tcti: tpm.tcti, mirror: m.mirror, workDir: join(tmp.dir, `work-i${signals}`), env: { TINY_TRAINER_FULL_BYTES: String(192 << 20) }, args: ['--launch-nonce', nonce, '--cert-chain', join(ca.dir, 'intermediate.pem')] });
+          return { port: Number(new URL(proc.url).port) };
+        },
+      });
+      return { r, lines, sent };
+    } finally {
+      await proc?.stop();
+      await tpm.stop();
+    }
+  }
+
+  it('Ctrl-C during the upload says it finishes the upload first, does so, then deletes the VM', async () => {
+    const { r, lines, sent } = await interrupted(1);
+    expect(sent).toBe(1);
+    expect(lines.find((l) => l.startsWith('SIGINT: '))).toMatch(/^SIGINT: the VM holds the only copy of 4 outputs, .*: finishing the upload, then deleting the VM\. Press Ctrl-C again to stop now and KEEP the VM/);
+    expect(lines.some((l) => /all 4 outputs confirmed in storage/.test(l))).toBe(true);
+    expect(r.exit).toBe(3);
+    expect(r.error).toMatch(/interrupted by SIGINT/);
+    expect(r.kept).toBeUndefined();
+    expect(fake.resources()).toEqual([]);
+  }, 300_000);
+
+  it('Ctrl-C twice during the upload stops at once and keeps the VM; aicert down deletes it and says what is lost', async () => {
+    const { r, lines } = await interrupted(2);
+    expect(lines.some((l) => /^SIGINT again: stopping now/.test(l))).toBe(true);
+    expect(r.exit).toBe(3);
+    expect(r.kept).toMatch(/^the VM is KEPT: it holds the only copy of 4 outputs/);
+    expect(fake.resources().some((x) => x.type.endsWith('virtualMachines'))).toBe(true);
+    expect((await RunFile.open(r.runId!, join(tmp.dir, 'home'))).state.status).toBe('kept');
+    const said: string[] = [];
+    const rep = await downRun(r.runId!, { home: join(tmp.dir, 'home'), log: (l) => said.push(l), arm: new ArmClient({ endpoint: fake.url, credential: fake.credential, fetch: fake.fetch, minPollIntervalMs: 5 }) });
+    expect(rep.failed).toEqual([]);
+    expect(said[0]).toMatch(/holds outputs not confirmed in storage; deleting its VM LOSES 4 outputs, .*full\/model\.bin/);
+    expect(fake.resources()).toEqual([]);
+  }, 300_000);
 });
