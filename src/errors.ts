@@ -35,6 +35,27 @@ export type VerificationCode =
   | 'ARTIFACT_MISMATCH'
   | 'ARTIFACT_MISSING'
   | 'SIMULATION_MODE'
+  // Hugging Face Hub client (src/hub, src/node/hub-download.ts; spec/hub.md §6). Every Hub answer is untrusted.
+  | 'HUB_UNAVAILABLE' // the Hub could not answer: network error, HTTP error status (401/403 gated, 404 not found)
+  | 'HUB_RESPONSE_INVALID' // an answer outside the documented shape or the size bounds (garbage, oversized, truncated)
+  | 'HUB_COMMIT_MISMATCH' // the Hub answered for another commit than the pinned one
+  | 'HUB_REDIRECT_REFUSED' // a redirect to a host outside the allow-list, a scheme downgrade, or too many redirects
+  | 'HUB_PATH_UNSAFE' // a tree path that is not a safe relative POSIX path (traversal, backslash, control character)
+  | 'HUB_CONTENT_MISMATCH' // downloaded bytes differ from the tree listing's LFS sha256 / git blob id / size
+  // Confidential VMs and cloud AK chains (spec/confidential-vms.md): one code per link of the chain.
+  | 'SNP_VCEK_MISSING'
+  | 'SNP_VCEK_INVALID'
+  | 'SNP_VCEK_MISMATCH'
+  | 'SNP_REPORT_SIGNATURE_INVALID'
+  | 'SNP_REPORT_BINDING_MISMATCH'
+  | 'HCL_RUNTIME_DATA_MISMATCH'
+  | 'HCL_AK_MISSING'
+  | 'HCL_REPORT_TYPE_UNSUPPORTED'
+  | 'TDX_QUOTE_MISSING'
+  | 'TDX_QUOTE_SIGNATURE_INVALID'
+  | 'TDX_QE_REPORT_SIGNATURE_INVALID'
+  | 'TDX_QE_BINDING_MISMATCH'
+  | 'TDX_REPORT_MISMATCH'
   | (string & {});
 
 abstract class AicertError extends Error {

@@ -4,8 +4,9 @@
  * as its own process for the exit-code and Ctrl-C checks.
  */
 import { spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
-import { request } from 'node:https';
+import { X509Certificate } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { createServer, request } from 'node:https';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,6 +69,33 @@ describe.skipIf(!swtpmAvailable())('attested TLS against the reference runner', 
     await expect(attestRunner(modern.url, { trustAnchors: [ca.rootPem], policy })).rejects.toMatchObject({ code: 'PCR_POLICY_MISMATCH' });
   });
 
+  it('channel binding: a relay holding the runner\'s own TLS key and certificate cannot reuse the evidence', async () => {
+    // The relay terminates TLS with the runner's key (read from its work folder, as a thief would) and forwards.
+    const served = await new Promise<Buffer>((res, rej) => request(`${modern.url}/status`, { rejectUnauthorized: false }, (x) => (x.resume(), res((x.socket as import('node:tls').TLSSocket).getPeerCertificate().raw))).on('error', rej).end());
+    let key = '', cert = '';
+    for (const w of ['w1', 'w2']) {
+      const pem = await readFile(join(tmp.dir, w, 'tls.pem'), 'utf8');
+      if (new X509Certificate(pem).raw.equals(served)) [key, cert] = [await readFile(join(tmp.dir, w, 'tls.key'), 'utf8'), pem];
+    }
+    expect(cert).not.toBe('');
+    const up = new URL(modern.url);
+    const relay = createServer({ key, cert }, (req, res) => {
+      request({ host: up.hostname, port: up.port, path: req.url, method: req.method, rejectUnauthorized: false }, (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      }).end();
+    });
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', () => r()));
+    try {
+      const url = `https://127.0.0.1:${(relay.address() as import('node:net').AddressInfo).port}`;
+      // Same certificate, same key, genuine quote: only the exporter of the relayed connection differs.
+      await expect(attestRunner(url, { trustAnchors: [ca.rootPem], launchNonce: Buffer.from(launch, 'hex') })).rejects.toMatchObject({ code: 'NONCE_MISMATCH' });
+    } finally {
+      relay.closeAllConnections();
+      await new Promise((r) => relay.close(r));
+    }
+  });
+
   it('an original-protocol runner is refused unless replayable attestation is allowed', async () => {
     await expect(attestRunner(original.url, { trustAnchors: [ca.rootPem] })).rejects.toMatchObject({ code: 'REPLAYABLE_ATTESTATION' });
     const s = await attestRunner(original.url, { trustAnchors: [ca.rootPem], allowReplayable: true });
@@ -86,7 +114,11 @@ describe.skipIf(!swtpmAvailable())('attested TLS against the reference runner', 
     });
 
   it('aicert finetune --runner: exit 1 before any config for an original runner, exit 2 for bad usage', async () => {
-    const r = await aicert(['finetune', '--config', config, '--runner', original.url, '--trust-root', join(ca.dir, 'root.pem'), '--dir', join(tmp.dir, 'o1')]);
+    // Without golden boot values nothing is sent unless the user accepts an unattested platform.
+    const un = await aicert(['finetune', '--config', config, '--runner', modern.url, '--trust-root', join(ca.dir, 'root.pem'), '--dir', join(tmp.dir, 'o0')]);
+    expect(un.code).toBe(1);
+    expect(un.err).toMatch(/PLATFORM_UNATTESTED.*--allow-unattested-platform/s);
+    const r = await aicert(['finetune', '--config', config, '--runner', original.url, '--trust-root', join(ca.dir, 'root.pem'), '--dir', join(tmp.dir, 'o1'), '--allow-unattested-platform']);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/REPLAYABLE_ATTESTATION.*--allow-replayable-attestation/s);
     const st = await new Promise<string>((res) => request(`${original.url}/status`, { rejectUnauthorized: false }, (x) => { let t = ''; x.setEncoding('utf8').on('data', (d) => (t += d)).on('end', () => res(t)); }).end());
@@ -100,7 +132,7 @@ describe.skipIf(!swtpmAvailable())('attested TLS against the reference runner', 
 
   it('Ctrl-C (SIGINT) to the launcher process during training: exit 3 after cleanup', async () => {
     let sent = false;
-    const r = await aicert(['finetune', '--config', config, '--runner', modern.url, '--trust-root', join(ca.dir, 'root.pem'), '--dir', join(tmp.dir, 'o2')], (err, child) => {
+    const r = await aicert(['finetune', '--config', config, '--runner', modern.url, '--trust-root', join(ca.dir, 'root.pem'), '--dir', join(tmp.dir, 'o2'), '--allow-unattested-platform'], (err, child) => {
       if (!sent && /step 3\//.test(err)) {
         sent = true;
         child.kill('SIGINT');

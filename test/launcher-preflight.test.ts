@@ -29,6 +29,7 @@ const CONFIG = [
   '    resource_group: aicert-test',
   '    location: westeurope',
   `    image_id: ${IMAGE}`,
+  '    vm_size: Standard_NC24ads_A100_v4',
   '',
 ].join('\n');
 const FAST = { minPollIntervalMs: 5, pollIntervalMs: 5, baseDelayMs: 5, maxDelayMs: 20 };
@@ -56,7 +57,7 @@ afterEach(async () => {
 });
 const start = async (o: FakeArmOptions = {}) => (fake = await startFakeArm(o));
 const armOpts = () => ({ endpoint: fake.url, credential: fake.credential, fetch: fake.fetch, ...FAST });
-const flow = (o: Partial<FinetuneOptions> = {}) => runFinetune({ config, home, arm: armOpts(), signals: [], log: () => undefined, onProvisioned: async () => { throw new Error('no VM should boot here'); }, ...o });
+const flow = (o: Partial<FinetuneOptions> = {}) => runFinetune({ config, home, arm: armOpts(), signals: [], allowUnattestedPlatform: true, log: () => undefined, onProvisioned: async () => { throw new Error('no VM should boot here'); }, ...o });
 const puts = () => fake.requests.filter((q) => q.method === 'PUT');
 
 describe('preflight: nothing is created when Azure cannot take the run', () => {
@@ -85,7 +86,9 @@ describe('preflight: nothing is created when Azure cannot take the run', () => {
   it('the default size is offered, unrestricted, with quota: preflight passes and says so', async () => {
     await start({ quotaFailureOnCreate: true });
     const lines: string[] = [];
+    writeFileSync(config, CONFIG.replace('    vm_size: Standard_NC24ads_A100_v4\n', ''));
     await flow({ log: (l) => lines.push(l), teardown: { clock: virtualClock() } });
+    expect(lines.find((l) => l.startsWith('preflight ✓ vm-size'))).toMatch(/Standard_NC40ads_H100_v5 offered in westeurope \(zones 1,2,3\), 40 vCPUs/);
     expect(lines.filter((l) => l.startsWith('preflight ✓')).map((l) => l.split(':')[0])).toEqual(
       ['resource-group', 'providers', 'image', 'vm-size', 'quota'].map((id) => `preflight ✓ ${id}`),
     );

@@ -98,6 +98,7 @@ describe('startRunner', () => {
       tcti: 'swtpm:host=127.0.0.1,port=1', // never reached
       tls: { key: '', cert: '' },
       fetcher: {} as never,
+      sandbox: {} as never,
       trainCommand: ['true'],
       workDir: '/nonexistent',
       bootEventLogPath: '/nonexistent/binary_bios_measurements',

@@ -16,12 +16,15 @@ const run = promisify(execFile);
 const insecure = new Agent({ rejectUnauthorized: false });
 
 /** One HTTPS request to the runner (TLS verification off: this test checks the binding itself). */
-function call(url: string, method = 'GET', body?: string): Promise<{ status: number; text: string; cert: Buffer }> {
+function call(url: string, method = 'GET', body?: string, ekmContext?: Buffer): Promise<{ status: number; text: string; cert: Buffer; ekm?: Buffer }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method, agent: insecure }, (res) => {
-      const cert = (res.socket as import('node:tls').TLSSocket).getPeerCertificate().raw;
+      const sock = res.socket as import('node:tls').TLSSocket;
+      const cert = sock.getPeerCertificate().raw;
+      // The client's own view of the TLS exporter (RFC 8446 §7.5) of this connection.
+      const ekm = ekmContext ? sock.exportKeyingMaterial(32, 'EXPORTER-aicert-atls-v2', ekmContext) : undefined;
       let text = '';
-      res.setEncoding('utf8').on('data', (d) => (text += d)).on('end', () => resolve({ status: res.statusCode ?? 0, text, cert }));
+      res.setEncoding('utf8').on('data', (d) => (text += d)).on('end', () => resolve({ status: res.statusCode ?? 0, text, cert, ...(ekm ? { ekm } : {}) }));
     });
     req.on('error', reject);
     req.end(body);
@@ -55,7 +58,7 @@ describe.skipIf(!swtpmAvailable())('reference runner on swtpm', () => {
 
   it('answers /aTLS?nonce= with a quote bound to its TLS key, tpm2_checkquote agrees', async () => {
     const nonce = sha256hex('client nonce 1');
-    const r = await call(`${runner.url}/aTLS?nonce=${nonce}`);
+    const r = await call(`${runner.url}/aTLS?nonce=${nonce}`, 'GET', undefined, Buffer.from(nonce, 'hex'));
     expect(r.status).toBe(200);
     const doc = JSON.parse(r.text);
     // openssl: SPKI DER of the certificate we were served
@@ -65,7 +68,7 @@ describe.skipIf(!swtpmAvailable())('reference runner on swtpm', () => {
     const { stdout: pub } = await run('openssl', ['x509', '-inform', 'DER', '-in', join(d, 'peer.der'), '-pubkey', '-noout']);
     await writeFile(join(d, 'peer.pub.pem'), pub);
     const { stdout: spki } = await run('openssl', ['pkey', '-pubin', '-in', join(d, 'peer.pub.pem'), '-outform', 'DER'], { encoding: 'buffer' });
-    const qual = sha256hex(Buffer.concat([Buffer.from(sha256hex(spki), 'hex'), Buffer.from(nonce, 'hex')]));
+    const qual = sha256hex(Buffer.concat([Buffer.from(sha256hex(spki), 'hex'), Buffer.from(nonce, 'hex'), r.ekm!]));
     // tpm2_checkquote with the AK key from the AK certificate (NV 0x01C101D0, first in cert_chain)
     const q = doc.remote_attestation.quote;
     await writeFile(join(d, 'ak.der'), b64(doc.remote_attestation.cert_chain[0]));
@@ -74,11 +77,17 @@ describe.skipIf(!swtpmAvailable())('reference runner on swtpm', () => {
     for (const [k, v] of Object.entries({ msg: q.message, sig: q.signature, pcr: q.pcr })) await writeFile(join(d, k), b64(v));
     const args = ['-u', join(d, 'ak.pem'), '-m', join(d, 'msg'), '-s', join(d, 'sig'), '-f', join(d, 'pcr'), '-g', 'sha256'];
     const ok = await run('tpm2_checkquote', [...args, '-q', qual]);
-    // PCR 15 = extend(0, sha256(PEM)); PCR 23 = extend(0, sha256(launch nonce bytes)) (printed by checkquote as YAML)
+    // PCR 15 = extend(0, sha256(PEM)); PCR 14 = extend(0, sha256(launch event)), the event written out by hand here;
+    // PCR 23 stays zero (printed by checkquote as YAML).
+    const launchEv = `{"event_type": "launch", "content": {"nonce_sha256": "${sha256hex(Buffer.from(launchNonce, 'hex'))}"}}`;
     expect(ok.stdout).toMatch(new RegExp(`15 *: 0x${extend0(sha256hex(doc.ca_cert))}`, 'i'));
-    expect(ok.stdout).toMatch(new RegExp(`23 *: 0x${extend0(sha256hex(Buffer.from(launchNonce, 'hex')))}`, 'i'));
+    expect(ok.stdout).toMatch(new RegExp(`14 *: 0x${extend0(sha256hex(launchEv))}`, 'i'));
+    expect(ok.stdout).toMatch(new RegExp(`23 *: 0x${'0'.repeat(64)}`, 'i'));
     await expect(run('tpm2_checkquote', [...args, '-q', sha256hex('another nonce')])).rejects.toThrow();
-    expect(doc.aicert).toMatchObject({ protocol: 'https://aicert.dev/runner/v1', nonce, qualification: qual, launch: { pcr: 23, extended: true } });
+    // Without the exporter (a relay's other connection) the same quote does not check.
+    const unbound = sha256hex(Buffer.concat([Buffer.from(sha256hex(spki), 'hex'), Buffer.from(nonce, 'hex')]));
+    await expect(run('tpm2_checkquote', [...args, '-q', unbound])).rejects.toThrow();
+    expect(doc.aicert).toMatchObject({ protocol: 'https://aicert.dev/runner/v1', nonce, qualification: qual, binding: 'tls-exporter', launch: { pcr: 14, extended: true } });
   });
 
   it('refuses a malformed nonce and unknown routes', async () => {
@@ -98,7 +107,8 @@ describe.skipIf(!swtpmAvailable())('reference runner on swtpm', () => {
     const v1 = await call(`${runner.url}/attestation?nonce=${nonce}`);
     expect(v1.status).toBe(200);
     const legacy = await call(`${runner.url}/attestation`);
-    const outDir = join(tmp.dir, 'work/run/outputs');
+    // The runner's own copy of the outputs (what it measured and uploads).
+    const outDir = join(tmp.dir, 'work/run/collected');
     const { verifyArtifacts } = await import('../src/node/artifacts.js');
     const artifacts = async (expected: { name: string; sha256: string }[]) => {
       const r = await verifyArtifacts(expected.map((e) => ({ name: e.name, digest: { sha256: e.sha256 } })), [outDir]);

@@ -22,7 +22,8 @@ export async function bundleRunner(outDir = join(ROOT, 'node_modules/.cache/aice
     format: 'esm',
     packages: 'external',
     logLevel: 'warning',
-    footer: { js: 'if (process.argv[1] && (await import("node:fs")).realpathSync(process.argv[1]) === new URL(import.meta.url).pathname) main(process.argv.slice(2)).then((c) => { process.exitCode = c; }, (e) => { console.error(`runner: ${e.message}`); process.exitCode = 1; });' },
+    banner: { js: "import { realpathSync as __aicertRealpath } from 'node:fs';" },
+    footer: { js: 'if (process.argv[1] && __aicertRealpath(process.argv[1]) === __aicertRealpath(new URL(import.meta.url).pathname)) main(process.argv.slice(2)).then((c) => { process.exitCode = c; }, (e) => { console.error(`runner: ${e.message}`); process.exitCode = 1; });' },
   });
   return outfile;
 }

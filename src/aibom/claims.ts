@@ -29,16 +29,18 @@ export function claimsFromFacts(f: AppFacts): Claims {
   return c;
 }
 
-/** Multiset equality of two lists of canonical keys; names the first difference. */
+/** Multiset equality of two lists of canonical keys (counted, so linear in their length); names the first difference. */
 function sameMultiset(what: string, fromStatement: string[], fromEvents: string[]): void {
+  const count = new Map<string, number>();
+  for (const x of fromStatement) count.set(x, (count.get(x) ?? 0) + 1);
+  for (const x of fromEvents) count.set(x, (count.get(x) ?? 0) - 1);
+  if ([...count.values()].every((n) => n === 0)) return;
   const a = [...fromStatement].sort();
   const b = [...fromEvents].sort();
-  const onlyS = a.filter((x) => !b.includes(x));
-  const onlyE = b.filter((x) => !a.includes(x));
-  if (onlyS.length || onlyE.length || a.length !== b.length) {
-    const say = onlyS.length ? `statement has ${onlyS[0]} that no event measured` : onlyE.length ? `events measured ${onlyE[0]} that the statement lacks` : 'counts differ';
-    mismatch(`${what}: ${say}`, { statement: a, events: b });
-  }
+  const onlyS = a.find((x) => count.get(x)! > 0);
+  const onlyE = b.find((x) => count.get(x)! < 0);
+  const say = onlyS !== undefined ? `statement has ${onlyS} more often than the events measured it` : `events measured ${onlyE} more often than the statement has it`;
+  mismatch(`${what}: ${say}`, { statement: a, events: b });
 }
 
 // The model is pinned by repo@commit; a dataset also by its file (annotations.path), spec/aibom-v1.md §4.

@@ -27,6 +27,8 @@ export interface AppFacts {
   totalFlos: number[];
   outputs?: { name: string; sha256: string }[];
   statementDigest?: string;
+  /** The training_sandbox event (runner area, spec/runner-protocol.md): how the trainer was confined. */
+  sandbox?: { backend: string };
 }
 
 const HF = /^https:\/\/huggingface\.co\/(datasets\/)?([A-Za-z0-9][\w.-]*\/[\w.-]+|[\w.-]+)\/?$/;
@@ -134,6 +136,16 @@ export function readFacts(events: AppEvent[], warnings: string[]): AppFacts {
         const m = typeof d === 'string' ? /^sha256:([0-9a-f]{64})$/.exec(d) : null;
         if (!m) throw new MalformedInputError('digest is not sha256:<64 lowercase hex>', { path: at(e, 'content.digest') });
         f.statementDigest = m[1]!;
+        break;
+      }
+      // Runner area (spec/runner-protocol.md): the launch nonce event, and how the trainer was confined.
+      case 'launch':
+        break;
+      case 'training_sandbox': {
+        const b = spec(e).backend;
+        if (typeof b !== 'string') throw new MalformedInputError('training_sandbox backend is not a string', { path: at(e, 'spec.backend') });
+        if (f.sandbox) throw new VerificationError('CLAIMS_MISMATCH', 'more than one training_sandbox event');
+        f.sandbox = { backend: b };
         break;
       }
       case '':

@@ -34,10 +34,12 @@ export interface Policy {
   requiredEvents?: string[];
   /** Accepted AK certificate subject substrings (e.g. `.TrustedVM.Azure.Microsoft`). */
   platformSubjects?: string[];
+  /** Accept AIBOMs whose trainer ran without a sandbox (training_sandbox backend "none"); default refused. */
+  allowUnconfinedTraining?: boolean;
   description?: string;
 }
 
-const FIELDS = new Set(['_type', 'description', 'pcrs', 'bootEvents', 'containers', 'baseModels', 'datasets', 'requiredEvents', 'platformSubjects']);
+const FIELDS = new Set(['_type', 'description', 'pcrs', 'bootEvents', 'containers', 'baseModels', 'datasets', 'requiredEvents', 'platformSubjects', 'allowUnconfinedTraining']);
 
 /** Validates a bank map `{"sha256": {...}}`; returns the bank's digest size. */
 function bankSize(bank: string, path: string): number {
@@ -105,6 +107,10 @@ export function parsePolicy(input: Policy | Obj | string | Uint8Array): Policy {
       return v;
     });
   }
+  if (o.allowUnconfinedTraining !== undefined) {
+    if (typeof o.allowUnconfinedTraining !== 'boolean') throw new MalformedInputError('allowUnconfinedTraining must be true or false', { path: 'policy.allowUnconfinedTraining' });
+    p.allowUnconfinedTraining = o.allowUnconfinedTraining;
+  }
   if (o.requiredEvents !== undefined) p.requiredEvents = arr(o.requiredEvents, 'policy.requiredEvents').map((s, i) => str(s, `policy.requiredEvents[${i}]`));
   if (o.platformSubjects !== undefined) {
     p.platformSubjects = arr(o.platformSubjects, 'policy.platformSubjects').map((s, i) => {
@@ -168,6 +174,8 @@ export function mergePolicies(list: Policy[]): Policy {
     if (p.baseModels) out.baseModels = out.baseModels ? out.baseModels.filter((x) => p.baseModels!.includes(x)) : [...p.baseModels];
     if (p.datasets) out.datasets = out.datasets ? out.datasets.filter((x) => p.datasets!.includes(x)) : [...p.datasets];
     if (p.requiredEvents) out.requiredEvents = [...(out.requiredEvents ?? []), ...p.requiredEvents];
+    // Merged policies allow unconfined training only when every one that speaks of it allows it.
+    if (p.allowUnconfinedTraining !== undefined) out.allowUnconfinedTraining = (out.allowUnconfinedTraining ?? true) && p.allowUnconfinedTraining;
     // "Any of these subjects" lists cannot be intersected by substring: two of them are refused, like boot events.
     if (p.platformSubjects) {
       if (out.platformSubjects) throw new MalformedInputError('two policies give platform subjects', { path: 'policy.platformSubjects' });

@@ -9,10 +9,10 @@ import { initialPcrValue, replay } from '../eventlog/replay.js';
 import type { EventLog, LogEvent, PcrBanks } from '../eventlog/types.js';
 import { toHex, tryFromHex, tryUtf8Decode } from '../util/bytes.js';
 import { digestSize, hashAlgByName, hashName } from '../util/hash.js';
-import { parse, printJson, readInput, UsageError } from './io.js';
+import { markJsonPrinted, parse, readInput, UsageError } from './io.js';
+import { StreamWriter } from './stream-out.js';
 
 const USAGE = 'aicert eventlog FILE [--json] [--pcrs FILE]';
-const out = (s: string) => process.stdout.write(s + '\n');
 const err = (s: string) => process.stderr.write(s + '\n');
 
 /** Expected values from --pcrs: bank alg -> pcr -> bytes. Accepts the contract form, or it wrapped in "pcrs"/"banks". */
@@ -101,22 +101,23 @@ function summary(e: LogEvent): string {
   return e.data.length ? cut(toHex(e.data)) : '';
 }
 
-/** Prints the human table: index, PCR, type, digests and decoded data, then the replayed PCRs. */
-function printHuman(log: EventLog, rep: PcrBanks): void {
-  out(`format: ${log.format}   banks: ${log.banks.map(hashName).join(', ')}   events: ${log.events.length}`);
-  for (const w of log.warnings) out(`warning: ${w}`);
-  out('');
-  out(`${'#'.padStart(5)}  ${'PCR'.padStart(3)}  ${'TYPE'.padEnd(34)} DATA`);
+/** Prints the human table (streamed, with backpressure): index, PCR, type, digests and decoded data, then the replayed PCRs. */
+async function printHuman(log: EventLog, rep: PcrBanks, w: StreamWriter): Promise<void> {
+  const out = (s: string) => w.line(s);
+  await out(`format: ${log.format}   banks: ${log.banks.map(hashName).join(', ')}   events: ${log.events.length}`);
+  for (const x of log.warnings) await out(`warning: ${x}`);
+  await out('');
+  await out(`${'#'.padStart(5)}  ${'PCR'.padStart(3)}  ${'TYPE'.padEnd(34)} DATA`);
   for (const e of log.events) {
     const pcr = e.pcr > 23 ? '0x' + e.pcr.toString(16) : String(e.pcr);
-    out(`${String(e.index).padStart(5)}  ${pcr.padStart(3)}  ${e.typeName.padEnd(34)} ${summary(e)}${e.noExtend ? '  [not extended]' : ''}`);
-    for (const d of e.digests) out(`${''.padStart(12)}${hashName(d.alg).padEnd(8)} ${toHex(d.digest)}`);
+    await out(`${String(e.index).padStart(5)}  ${pcr.padStart(3)}  ${e.typeName.padEnd(34)} ${summary(e)}${e.noExtend ? '  [not extended]' : ''}`);
+    for (const d of e.digests) await out(`${''.padStart(12)}${hashName(d.alg).padEnd(8)} ${toHex(d.digest)}`);
   }
-  out('');
-  out('replayed PCRs:');
+  await out('');
+  await out('replayed PCRs:');
   for (const [alg, pcrs] of rep) {
-    out(`  ${hashName(alg)}:`);
-    for (const [p, v] of [...pcrs].sort((a, b) => a[0] - b[0])) out(`    ${String(p).padStart(2)}: ${toHex(v)}`);
+    await out(`  ${hashName(alg)}:`);
+    for (const [p, v] of [...pcrs].sort((a, b) => a[0] - b[0])) await out(`    ${String(p).padStart(2)}: ${toHex(v)}`);
   }
 }
 
@@ -124,7 +125,7 @@ function printHuman(log: EventLog, rep: PcrBanks): void {
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { json: { type: 'boolean' }, pcrs: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, USAGE);
   if (values.help) {
-    out(`usage: ${USAGE}`);
+    process.stdout.write(`usage: ${USAGE}\n`);
     return 0;
   }
   if (positionals.length !== 1) throw new UsageError(`expected one event-log FILE\nusage: ${USAGE}`);
@@ -132,13 +133,19 @@ export async function run(argv: string[]): Promise<number> {
   const rep = replay(log);
   const expected = values.pcrs !== undefined ? parsePcrsFile(readInput(values.pcrs, 'PCR file')) : undefined;
   const bad = expected ? comparePcrs(log, rep, expected) : [];
+  // Output is streamed event by event: memory for one chunk of text, whatever the size of the log.
+  const w = new StreamWriter();
   if (values.json) {
-    printJson({ format: log.format, pcrs: pcrsJson(rep), events: log.events.map(eventJson) });
-    for (const w of log.warnings) err(`warning: ${w}`);
-  } else printHuman(log, rep);
+    markJsonPrinted();
+    await w.jsonDocument({ format: log.format, pcrs: pcrsJson(rep) }, 'events', (function* () {
+      for (const e of log.events) yield eventJson(e);
+    })());
+    for (const x of log.warnings) err(`warning: ${x}`);
+  } else await printHuman(log, rep, w);
   // Name each mismatching PCR (stderr with --json so stdout stays one JSON document).
-  const say = values.json ? err : out;
+  const say = values.json ? err : (s: string) => void w.line(s);
   for (const b of bad) say(`MISMATCH ${b}`);
   if (expected && bad.length === 0) say(`all ${[...expected.values()].reduce((n, m) => n + m.size, 0)} expected PCR values match`);
+  await w.flush();
   return bad.length ? 1 : 0;
 }

@@ -12,7 +12,7 @@ import { parse, printChecks, printJson, readInput, UsageError } from './io.js';
 
 const USAGE =
   'aicert finetune [--config aicert.yaml] [--dir DIR] [--runner URL] [--storage-url URL] [--trust-root PEM]... ' +
-  '[--measurements FILE] [--containers FILE] [--allow-replayable-attestation] [--allow-from CIDR] [--upload-parallel N] [--delete-unsaved-outputs] [--json]';
+    '[--measurements FILE] [--containers FILE] [--allow-replayable-attestation] [--allow-unattested-platform] [--allow-from CIDR] [--upload-parallel N] [--delete-unsaved-outputs] [--json]';
 
 const HELP = `usage: ${USAGE}
 
@@ -25,6 +25,8 @@ Fine-tunes the pinned base model on the pinned dataset of the config on an attes
   --measurements FILE             golden PCR values {"measurements": {"<pcr>": "<hex>"}} (boot policy)
   --containers FILE               expected image ids {"<image>": "sha256:<hex>"}
   --allow-replayable-attestation  accept a runner without nonce support (original aicert protocol; weaker)
+  --allow-unattested-platform     send the config without --measurements: then nothing proves which firmware, kernel
+                                  and OS the runner boots, only that its AK is in a TPM; without it, exit 1
   --allow-from CIDR               the only sources the VM's port 443 admits (default: open to all, with a warning)
   --upload-parallel N             blocks the runner uploads at once (1..32, default 4)
   --delete-unsaved-outputs        delete the VM even if outputs are not confirmed in storage (they are lost)
@@ -86,6 +88,7 @@ export async function run(argv: string[], deps: Partial<FinetuneOptions> = {}): 
       measurements: { type: 'string' },
       containers: { type: 'string' },
       'allow-replayable-attestation': { type: 'boolean' },
+      'allow-unattested-platform': { type: 'boolean' },
       'allow-from': { type: 'string' },
       'delete-unsaved-outputs': { type: 'boolean' },
       'upload-parallel': { type: 'string' },
@@ -109,6 +112,7 @@ export async function run(argv: string[], deps: Partial<FinetuneOptions> = {}): 
     ...(o.measurements ? { measurements: readInput(o.measurements, 'measurements file') } : {}),
     ...(o.containers ? { containers: readInput(o.containers, 'containers file') } : {}),
     ...(o['allow-replayable-attestation'] ? { allowReplayable: true } : {}),
+    ...(o['allow-unattested-platform'] ? { allowUnattestedPlatform: true } : {}),
     ...uploadFlags(o),
     log: deps.log ?? ((l) => process.stderr.write(`aicert finetune: ${l}\n`)),
   };

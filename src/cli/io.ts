@@ -70,6 +70,11 @@ export function resetJsonPrinted(): void {
   jsonPrinted = false;
 }
 
+/** Records that a command streamed its JSON document itself (so main prints no error document after it). */
+export function markJsonPrinted(): void {
+  jsonPrinted = true;
+}
+
 /** Prints one JSON document on stdout. */
 export function printJson(v: unknown): void {
   jsonPrinted = true;

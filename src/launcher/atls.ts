@@ -16,7 +16,9 @@ import type { CertInput } from '../tpm/akcert.js';
 import type { Check } from '../tpm/quote.js';
 import { extend, TPM_ALG } from '../util/hash.js';
 import { toHex } from '../util/bytes.js';
-import { NONCE_BYTES, PCR_LAUNCH, type AtlsResponse } from '../runner/protocol.js';
+import { parseCert } from '../tpm/x509-cert.js';
+import { buildPath } from '../tpm/x509-path.js';
+import { ATLS_EXPORTER_BYTES, ATLS_EXPORTER_LABEL, launchEvent, NONCE_BYTES, PCR_LAUNCH, type AtlsResponse } from '../wire/protocol.js';
 
 export interface AtlsOptions {
   /** AK trust anchors (default: the embedded Azure vTPM root 2023). */
@@ -24,7 +26,7 @@ export interface AtlsOptions {
   intermediates?: CertInput[];
   /** Golden PCR values (sha256 bank): PCR index -> allowed hex values. */
   policy?: Policy;
-  /** The launch nonce put into the VM's userData; PCR 23 must hold it. */
+  /** The launch nonce put into the VM's userData; PCR 14 must hold exactly its launch event. */
   launchNonce?: Uint8Array;
   /** Accept a runner without nonce support (replayable attestation). */
   allowReplayable?: boolean;
@@ -47,6 +49,8 @@ export interface AtlsSession {
   replayable: boolean;
   checks: Check[];
   akSubject: string;
+  /** sha256 (hex) of the AK certificate DER the session was attested with: the final AIBOM must come from the same one. */
+  akCertificateSha256: string;
 }
 
 /** Why a replayable attestation is weaker (printed by the CLI). */
@@ -63,11 +67,18 @@ const sha256 = (...parts: Uint8Array[]): Buffer => {
 const extendFromZero = (digest: Uint8Array): string => toHex(extend(TPM_ALG.SHA256, new Uint8Array(32), digest));
 
 /** The one unverified request: GET /aTLS?nonce= with certificate checks off; returns the peer DER and the body. */
-function fetchUnverified(url: URL, o: AtlsOptions): Promise<{ der: Buffer; body: string }> {
+function fetchUnverified(url: URL, nonce: Uint8Array, o: AtlsOptions): Promise<{ der: Buffer; served: Buffer[]; ekm: Buffer; body: string }> {
   return new Promise((resolve, reject) => {
     const agent = new Agent({ keepAlive: false, maxSockets: 1 });
     const req = request(url, { method: 'GET', agent, rejectUnauthorized: false, timeout: o.timeoutMs ?? 30_000, ...(o.signal ? { signal: o.signal } : {}) }, (res) => {
-      const der = (res.socket as TLSSocket).getPeerCertificate().raw;
+      const sock = res.socket as TLSSocket;
+      const peer = sock.getPeerCertificate(true);
+      const der = peer.raw;
+      // The chain as served (leaf first); Node links issuerCertificate, ending in a self-reference.
+      const served: Buffer[] = [];
+      for (let c = peer; c?.raw && served.length < 8 && !served.some((x) => x.equals(c.raw)); c = c.issuerCertificate) served.push(c.raw);
+      // Channel binding: our side of this connection's TLS exporter, the nonce as context.
+      const ekm = sock.exportKeyingMaterial(ATLS_EXPORTER_BYTES, ATLS_EXPORTER_LABEL, Buffer.from(nonce));
       const chunks: Buffer[] = [];
       let n = 0;
       res.on('data', (c: Buffer) => {
@@ -80,7 +91,7 @@ function fetchUnverified(url: URL, o: AtlsOptions): Promise<{ der: Buffer; body:
         agent.destroy();
         if (res.statusCode !== 200) reject(new Error(`GET /aTLS answered ${res.statusCode}: ${Buffer.concat(chunks).toString('utf8').slice(0, 200)}`));
         else if (!der?.length) reject(new Error('the runner presented no certificate'));
-        else resolve({ der, body: Buffer.concat(chunks).toString('utf8') });
+        else resolve({ der, served, ekm, body: Buffer.concat(chunks).toString('utf8') });
       });
     });
     req.on('timeout', () => req.destroy(new Error('aTLS request timed out')));
@@ -113,7 +124,7 @@ export async function attestRunner(baseUrl: string, o: AtlsOptions = {}): Promis
   if (nonce.length !== NONCE_BYTES) throw new TypeError('aTLS nonce must be 32 bytes');
   const u = new URL('/aTLS', base);
   u.searchParams.set('nonce', Buffer.from(nonce).toString('hex'));
-  const { der, body } = await fetchUnverified(u, o);
+  const { der, served, ekm, body } = await fetchUnverified(u, nonce, o);
   const checks: Check[] = [];
   let doc: AtlsResponse;
   try {
@@ -123,13 +134,12 @@ export async function attestRunner(baseUrl: string, o: AtlsOptions = {}): Promis
   }
   if (typeof doc?.ca_cert !== 'string' || !doc.ca_cert.includes('-----BEGIN CERTIFICATE-----')) return fail('ATLS_MALFORMED', '/aTLS carries no ca_cert PEM', checks);
 
-  // 1. The certificate the runner measured (ca_cert) is the one we talk to, or directly issued it.
+  // 1. The certificate the runner measured (ca_cert) is the one we talk to, or anchors the chain it served.
   const peer = new X509Certificate(der);
   const measured = new X509Certificate(doc.ca_cert);
   const same = Buffer.compare(measured.raw, der) === 0;
-  if (!same && !(peer.checkIssued(measured) && peer.verify(measured.publicKey)))
-    fail('TLS_CERT_MISMATCH', 'the TLS certificate served is neither the measured certificate nor issued by it', checks);
-  checks.push({ id: 'tls.certificate', ok: true, detail: same ? 'served certificate is the measured one' : 'served certificate is issued by the measured CA' });
+  if (!same) await checkServedChain(der, served, measured.raw, o.at ?? new Date(), checks);
+  checks.push({ id: 'tls.certificate', ok: true, detail: same ? 'served certificate is the measured one' : `served chain of ${served.length} validates to the measured certificate` });
 
   // 2. Quote + AK chain, with the expected qualifying data.
   const ra = doc.remote_attestation as { quote?: { message?: { base64?: string }; signature?: { base64?: string }; pcr?: { base64?: string } } };
@@ -143,7 +153,7 @@ export async function attestRunner(baseUrl: string, o: AtlsOptions = {}): Promis
   if (replayable && !o.allowReplayable)
     fail('REPLAYABLE_ATTESTATION', `the runner ignored the nonce (empty qualifying data): ${REPLAYABLE_WARNING} Pass --allow-replayable-attestation to accept this.`, checks);
   const spki = peer.publicKey.export({ type: 'spki', format: 'der' });
-  const expected = replayable ? new Uint8Array(0) : sha256(sha256(spki), nonce);
+  const expected = replayable ? new Uint8Array(0) : sha256(sha256(spki), nonce, ekm);
   const akPublic = doc.aicert?.ak_public ? new Uint8Array(Buffer.from(doc.aicert.ak_public, 'base64')) : undefined;
   const chain = chainOf(doc);
   const opts = { ...(o.trustAnchors ? { trustAnchors: o.trustAnchors } : {}), ...(o.intermediates ? { intermediates: o.intermediates } : {}), ...(o.at ? { at: o.at } : {}) };
@@ -152,13 +162,13 @@ export async function attestRunner(baseUrl: string, o: AtlsOptions = {}): Promis
     v = await verifyAkQuote({ attest, signature: b64(ra.quote?.signature, 'signature'), pcrs: b64(ra.quote?.pcr, 'pcr'), nonce: expected, akPublic: akPublic ?? chain[0]!, akCertificates: chain }, opts);
   } catch (e) {
     if (e instanceof VerificationError) {
-      const msg = e.code === 'NONCE_MISMATCH' ? 'the quote is not bound to this nonce and TLS key (replayed, or the TLS key is not the one in the quote)' : e.message;
+      const msg = e.code === 'NONCE_MISMATCH' ? 'the quote is not bound to this nonce, TLS key and connection (replayed, relayed, or the TLS key is not the one in the quote)' : e.message;
       throw new VerificationError(e.code, msg, { checks: [...checks, ...((e.details?.checks as Check[]) ?? [])] }, { cause: e });
     }
     throw e;
   }
   checks.push(...v.checks);
-  if (!replayable) checks.push({ id: 'atls.binding', ok: true, detail: 'qualifyingData = sha256(sha256(SPKI) ‖ nonce)' });
+  if (!replayable) checks.push({ id: 'atls.binding', ok: true, detail: 'qualifyingData = sha256(sha256(SPKI) ‖ nonce ‖ TLS exporter of this connection)' });
   const bank = v.pcrs?.get(0x000b);
   if (!bank) return fail('PCR_VALUES_MISSING', 'the quote has no sha256 PCR values', checks);
   const pcr = (i: number): string => (bank.get(i) ? Buffer.from(bank.get(i)!).toString('hex') : '');
@@ -168,10 +178,11 @@ export async function attestRunner(baseUrl: string, o: AtlsOptions = {}): Promis
     fail('TLS_PCR_MISMATCH', 'PCR 15 does not hold the TLS certificate (sha256(0^32 ‖ sha256(PEM)))', checks);
   checks.push({ id: 'atls.pcr15', ok: true, detail: 'PCR 15 = the served TLS certificate' });
 
-  // 4. Launch nonce (PCR 23) and boot policy, when given.
+  // 4. Launch nonce: PCR 14 holds exactly the launch event (nothing was measured before it), and boot policy.
   if (o.launchNonce) {
-    if (pcr(PCR_LAUNCH) !== extendFromZero(sha256(o.launchNonce))) fail('LAUNCH_NONCE_MISMATCH', `PCR ${PCR_LAUNCH} does not hold this launch's nonce: not the VM that was created`, checks);
-    checks.push({ id: 'atls.launch', ok: true, detail: `PCR ${PCR_LAUNCH} holds the launch nonce` });
+    if (pcr(PCR_LAUNCH) !== extendFromZero(sha256(Buffer.from(launchEvent(sha256(o.launchNonce).toString('hex')), 'utf8'))))
+      fail('LAUNCH_NONCE_MISMATCH', `PCR ${PCR_LAUNCH} does not hold exactly this launch's nonce event: not the VM that was created, or something was measured first`, checks);
+    checks.push({ id: 'atls.launch', ok: true, detail: `PCR ${PCR_LAUNCH} holds the launch nonce as its first event` });
   } else checks.push({ id: 'atls.launch', ok: null, detail: 'no launch nonce to compare (--runner)' });
   const golden = o.policy?.pcrs?.sha256;
   if (golden && Object.keys(golden).length) {
@@ -187,5 +198,16 @@ export async function attestRunner(baseUrl: string, o: AtlsOptions = {}): Promis
     ca: [pinnedPem, doc.ca_cert],
     checkServerIdentity: (_host, cert) => (Buffer.compare(cert.raw, der) === 0 ? undefined : new Error('runner certificate differs from the attested one')),
   });
-  return { url: base.origin, certificateDer: new Uint8Array(der), certificatePem: doc.ca_cert, agent, replayable, checks, akSubject: v.chain.leaf.subject };
+  return { url: base.origin, certificateDer: new Uint8Array(der), certificatePem: doc.ca_cert, agent, replayable, checks, akSubject: v.chain.leaf.subject, akCertificateSha256: v.chain.leaf.sha256.toLowerCase() };
+}
+
+/** Validates the served chain as a TLS client would (signatures, validity, CA constraints, path length), anchored only at the measured certificate. */
+async function checkServedChain(leaf: Buffer, served: Buffer[], measuredDer: Buffer, at: Date, checks: Check[]): Promise<void> {
+  try {
+    const anchor = parseCert(new Uint8Array(measuredDer), 'ca_cert');
+    const pool = served.slice(1).map((d, i) => parseCert(new Uint8Array(d), `tls chain[${i + 1}]`));
+    await buildPath(parseCert(new Uint8Array(leaf), 'tls leaf'), { anchors: [anchor], pool, at });
+  } catch (e) {
+    fail('TLS_CERT_MISMATCH', `the TLS chain served does not validate to the measured certificate: ${(e as Error).message}`, checks);
+  }
 }

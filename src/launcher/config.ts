@@ -3,26 +3,11 @@
  * Syntax: spec/runner-protocol.md §Config. Every error names the file and the offending line.
  */
 import { readFile } from 'node:fs/promises';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type YAMLMap } from 'yaml';
-import { MalformedInputError } from '../errors.js';
+import { isMap, isScalar, type Node } from 'yaml';
+import { ConfigError, findPair, parseAxolotlConfig, scalarString, type Fail, type PinnedDataset, type PinnedRepo } from '../wire/config.js';
 
-/** A Hugging Face repository pinned to a git commit. */
-export interface PinnedRepo {
-  /** `ORG/NAME`. */
-  repo: string;
-  /** 40 lowercase hex digits: the git commit (sha1). */
-  revision: string;
-  /** `https://huggingface.co/ORG/NAME` or `https://huggingface.co/datasets/ORG/NAME`. */
-  url: string;
-  /** 1-based line of the value in the config file. */
-  line: number;
-}
-
-/** A pinned dataset repository plus the data file inside it. */
-export interface PinnedDataset extends PinnedRepo {
-  /** Relative POSIX path of the data file in the repository, without a leading slash. */
-  file: string;
-}
+// The axolotl rules live in the wire module the runner shares.
+export { ConfigError, type PinnedDataset, type PinnedRepo };
 
 /** Everything needed to create the VM. */
 export interface AzureSettings {
@@ -50,32 +35,12 @@ export interface LauncherConfig {
   aicert: Record<string, unknown>;
 }
 
-/** A config error: exit 2, before anything costs money. `line` is 1-based, absent for environment variables. */
-export class ConfigError extends MalformedInputError {
-  readonly file: string;
-  readonly line: number | undefined;
-  readonly column: number | undefined;
-  constructor(file: string, message: string, where: { line?: number; column?: number; path?: string } = {}) {
-    const loc = where.line !== undefined ? `${file}:${where.line}${where.column !== undefined ? `:${where.column}` : ''}` : file;
-    super(`${loc}: ${message}`, where.path !== undefined ? { path: where.path } : {});
-    this.file = file;
-    this.line = where.line;
-    this.column = where.column;
-  }
-}
-
 /**
  * Default VM size: one NVIDIA H100 NVL (94 GB), 40 vCPUs. Azure puts new NC capacity into NCads H100 v5 rather than
  * NC A100 v4; preflight checks that the size is offered in the region, allows Trusted Launch and fits the quota, so a
  * region without it fails before anything is created. Change it with aicert.azure.vm_size or AZURE_VM_SIZE.
  */
 export const DEFAULT_VM_SIZE = 'Standard_NC40ads_H100_v5';
-const MAX_CONFIG_BYTES = 1 << 20;
-const SHA1 = /^[0-9a-f]{40}$/;
-const NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?$/;
-const FILE_SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
-/** Keys that would make axolotl fetch something unpinned. */
-const REJECTED_KEYS = ['pretraining_dataset', 'test_datasets'];
 const AZURE_KEYS: Record<string, keyof AzureSettings> = {
   subscription_id: 'subscriptionId',
   resource_group: 'resourceGroup',
@@ -96,118 +61,12 @@ export async function loadConfig(path: string): Promise<LauncherConfig> {
   return parseConfig(bytes.toString('utf8'), path);
 }
 
-/** Validates config text; `file` is only used in messages. */
+/** Validates config text (axolotl rules: src/wire/config.ts) and the `aicert.azure` section; `file` names messages. */
 export function parseConfig(text: string, file = 'aicert.yaml'): LauncherConfig {
-  if (typeof text !== 'string') throw new TypeError('config text must be a string');
-  if (text.length > MAX_CONFIG_BYTES) throw new ConfigError(file, `config is larger than ${MAX_CONFIG_BYTES} bytes`);
-  // Parse with positions; YAML syntax errors carry their own line.
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
-  const err = doc.errors[0];
-  if (err) {
-    const pos = lc.linePos(err.pos[0]);
-    throw new ConfigError(file, `YAML error: ${err.message.split('\n')[0]}`, { line: pos.line, column: pos.col });
-  }
-  const at = (n: Node | null | undefined, path: string) => {
-    const off = n?.range?.[0];
-    return off === undefined ? { path } : { line: lc.linePos(off).line, column: lc.linePos(off).col, path };
-  };
-  const fail = (msg: string, n: Node | null | undefined, path: string): never => {
-    throw new ConfigError(file, msg, at(n, path));
-  };
-  const root = doc.contents;
-  if (!isMap(root)) return fail('the config must be a YAML mapping (an axolotl config)', root, '');
-  const lineOf = (n: Node, path: string): number => at(n, path).line ?? 1;
-
-  // Refuse keys through which axolotl would fetch unpinned data.
-  for (const k of REJECTED_KEYS) {
-    const pair = findPair(root, k);
-    if (pair) fail(`'${k}' is not supported: only pinned 'datasets' entries are fetched`, pair.key as Node, k);
-  }
-
-  // base_model: ORG/NAME@sha1:<40 hex>.
-  const bm = findPair(root, 'base_model');
-  if (!bm) fail("'base_model' is missing; pin it as ORG/NAME@sha1:<40 hex>", root, 'base_model');
-  const bmNode = bm!.value as Node | null;
-  const bmValue = scalarString(bmNode, 'base_model', fail);
-  const bmPin = parsePin(bmValue, false, (m) => fail(`base_model ${m}`, bmNode, 'base_model'));
-  const baseModel: PinnedRepo = { ...bmPin, line: lineOf(bmNode!, 'base_model') };
-  for (const k of ['base_model_config', 'tokenizer_config']) {
-    const p = findPair(root, k);
-    if (!p) continue;
-    const v = scalarString(p.value as Node | null, k, fail);
-    if (v !== bmValue && v !== baseModel.repo && v !== `${baseModel.repo}@sha1:${baseModel.revision}`)
-      fail(`'${k}' must name the pinned base model ${baseModel.repo}`, p.value as Node, k);
-  }
-
-  // datasets: a non-empty list of {path: ORG/NAME@sha1:<40 hex>, name: <file>}.
-  const ds = findPair(root, 'datasets');
-  if (!ds) fail("'datasets' is missing; list at least one pinned dataset", root, 'datasets');
-  const seq = ds!.value;
-  if (!isSeq(seq) || seq.items.length === 0) return fail("'datasets' must be a non-empty list", (seq as Node) ?? (ds!.key as Node), 'datasets');
-  const datasets = seq.items.map((item, i): PinnedDataset => {
-    const where = `datasets[${i}]`;
-    if (!isMap(item)) return fail(`${where} must be a mapping with 'path' and 'name'`, item as Node, where);
-    const pp = findPair(item, 'path');
-    if (!pp) fail(`${where}.path is missing`, item, `${where}.path`);
-    const pNode = pp!.value as Node | null;
-    const pin = parsePin(scalarString(pNode, `${where}.path`, fail), true, (m) => fail(`${where}.path ${m}`, pNode, `${where}.path`));
-    const rev = findPair(item, 'revision');
-    if (rev && scalarString(rev.value as Node | null, `${where}.revision`, fail) !== pin.revision)
-      fail(`${where}.revision disagrees with the sha1 pinned in ${where}.path`, rev.value as Node, `${where}.revision`);
-    const np = findPair(item, 'name');
-    if (!np) fail(`${where}.name is missing: name the data file inside the repository, e.g. /train.parquet`, item, `${where}.name`);
-    const nNode = np!.value as Node | null;
-    const fileName = scalarString(nNode, `${where}.name`, fail);
-    const segs = fileName.replace(/^\//, '').split('/');
-    if (fileName.length > 1024 || !segs.every((s) => FILE_SEGMENT.test(s) && s !== '.' && s !== '..'))
-      fail(`${where}.name must be a relative file path of [A-Za-z0-9._-] segments, got ${JSON.stringify(fileName)}`, nNode, `${where}.name`);
-    return { ...pin, file: segs.join('/'), line: lineOf(pNode!, where) };
-  });
-
-  // aicert.azure: optional Azure settings, checked key by key.
-  const aicertPair = findPair(root, 'aicert');
-  let azure: Partial<AzureSettings> = {};
-  let aicert: Record<string, unknown> = {};
-  if (aicertPair) {
-    const sec = aicertPair.value as Node | null;
-    if (!isMap(sec)) return fail("'aicert' must be a mapping", sec ?? (aicertPair.key as Node), 'aicert');
-    aicert = (sec.toJSON() ?? {}) as Record<string, unknown>;
-    const az = findPair(sec, 'azure');
-    if (az) azure = readAzureSection(az.value as Node | null, fail);
-  }
-  const axolotlYaml = aicertPair ? withoutKey(doc, 'aicert') : text;
-  return { file, text, axolotlYaml, baseModel, datasets, azure, aicert };
-}
-
-type Fail = (msg: string, n: Node | null | undefined, path: string) => never;
-
-/** Finds a key's pair in a mapping. */
-function findPair(map: YAMLMap, key: string) {
-  return map.items.find((p) => isScalar(p.key) && p.key.value === key);
-}
-
-/** A scalar string value, or an error naming its line. */
-function scalarString(n: Node | null | undefined, path: string, fail: Fail): string {
-  if (!isScalar(n) || typeof n.value !== 'string') return fail(`${path} must be a string`, n, path);
-  return n.value;
-}
-
-/** Parses `[https://huggingface.co/[datasets/]]ORG/NAME@sha1:<40 hex>`. */
-function parsePin(v: string, dataset: boolean, fail: (m: string) => never): Omit<PinnedRepo, 'line'> {
-  const prefix = dataset ? 'https://huggingface.co/datasets/' : 'https://huggingface.co/';
-  const bare = v.startsWith(prefix) ? v.slice(prefix.length) : v;
-  if (/^[a-z]+:\/\//i.test(bare)) fail(`must be a Hugging Face repository (ORG/NAME or ${prefix}ORG/NAME), got ${JSON.stringify(v)}`);
-  const at = bare.lastIndexOf('@');
-  if (at < 0) fail(`is not pinned: write ${bare}@sha1:<40 hex git commit>`);
-  const [repo, pin] = [bare.slice(0, at), bare.slice(at + 1)];
-  const parts = repo.split('/');
-  if (parts.length !== 2 || !parts.every((p) => NAME.test(p) && !p.includes('--') && !p.includes('..')))
-    fail(`must name a repository as ORG/NAME, got ${JSON.stringify(repo)}`);
-  if (!pin.startsWith('sha1:')) fail(`must be pinned to a commit as @sha1:<40 hex>, got @${pin}`);
-  const rev = pin.slice(5);
-  if (!SHA1.test(rev)) fail(`pin must be 40 lowercase hex digits, got ${JSON.stringify(rev)} (${rev.length} characters)`);
-  return { repo, revision: rev, url: prefix + repo };
+  const c = parseAxolotlConfig(text, file);
+  const az = c.section && findPair(c.section.node, 'azure');
+  const azure = az ? readAzureSection(az.value as Node | null, c.section!.fail) : {};
+  return { file: c.file, text: c.text, axolotlYaml: c.axolotlYaml, baseModel: c.baseModel, datasets: c.datasets, azure, aicert: c.aicert };
 }
 
 /** Reads `aicert.azure`, rejecting unknown keys and malformed values. */
@@ -251,13 +110,6 @@ export function checkAzureValue(field: Exclude<keyof AzureSettings, 'secureBoot'
     vmSize: 'must be a VM size such as Standard_NC24ads_A100_v4',
   };
   return ok[field].test(v) ? undefined : `${what[field]}, got ${JSON.stringify(v)}`;
-}
-
-/** The YAML without one top-level key (comments elsewhere are kept). */
-function withoutKey(doc: Document, key: string): string {
-  const c = doc.clone();
-  c.delete(key);
-  return c.toString();
 }
 
 const ENV: Record<keyof AzureSettings, string> = {

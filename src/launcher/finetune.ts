@@ -5,7 +5,8 @@
  * attestation.json + aibom.json, verify both (weights included). Cloud resources are always deleted.
  * Exit: 0 verified, 1 verification failed, 2 usage/config (before anything exists), 3 the flow could not complete.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, X509Certificate } from 'node:crypto';
+import { launchEvent } from '../wire/protocol.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { verifyAibom } from '../aibom/verify.js';
@@ -39,6 +40,8 @@ export interface FinetuneOptions {
   measurements?: Uint8Array | string | Record<string, unknown>;
   containers?: Uint8Array | string | Record<string, unknown>;
   allowReplayable?: boolean;
+  /** Send the config without golden boot values (--measurements): the boot stack of the runner is then unproven. */
+  allowUnattestedPlatform?: boolean;
   /** Azure: ARM client options (credential, endpoint, CA…), state folder, runner port (default 443). */
   arm?: ArmClientOptions;
   home?: string;
@@ -66,6 +69,31 @@ export interface FinetuneOptions {
   upload?: Partial<Pick<SaveOutputsOptions, 'parallel' | 'retry' | 'jobAttempts' | 'pollMs' | 'stallMs' | 'unreachableMs' | 'sasTtlMs'>>;
 }
 
+/** Throws SESSION_MISMATCH unless the documents carry the session's AK certificate, TLS certificate and launch event. */
+export function sameSession(legacy: Uint8Array, v1: Uint8Array | undefined, session: Pick<AtlsSession, 'akCertificateSha256' | 'certificatePem' | 'replayable'>, launchNonce?: Uint8Array): void {
+  const bad = (m: string): never => {
+    throw new VerificationError('SESSION_MISMATCH', `${m}: the document does not come from the attested runner session`);
+  };
+  const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+  const json = (b: Uint8Array): Record<string, any> => {
+    try {
+      return JSON.parse(Buffer.from(b).toString('utf8')) as Record<string, any>;
+    } catch {
+      return bad('not JSON');
+    }
+  };
+  const l = json(legacy);
+  const leafB64 = l.remote_attestation?.cert_chain?.[0]?.base64;
+  if (typeof leafB64 !== 'string' || sha(Buffer.from(leafB64, 'base64')) !== session.akCertificateSha256) bad('attestation.json is signed by another AK');
+  if (!v1) return;
+  const d = json(v1);
+  const leaf = d.evidence?.tpm?.akCertificates?.[0];
+  const der = typeof leaf === 'string' && leaf.includes('-----BEGIN') ? new X509Certificate(leaf).raw : typeof leaf === 'string' ? Buffer.from(leaf, 'base64') : undefined;
+  if (!der || sha(der) !== session.akCertificateSha256) bad('aibom.json is signed by another AK');
+  if (d.evidence?.tlsCertificate !== session.certificatePem) bad('aibom.json binds another TLS certificate (PCR 15)');
+  if (launchNonce && d.evidence?.appEventLog?.['14']?.[0] !== launchEvent(sha(launchNonce))) bad('aibom.json does not start with this launch\'s nonce event');
+}
+
 export interface FinetuneResult {
   exit: 0 | 1 | 2 | 3;
   error?: string;
@@ -79,6 +107,11 @@ export interface FinetuneResult {
   /** The VM was kept: it holds outputs not confirmed in storage (what, and how to delete it). */
   kept?: string;
 }
+
+/** Why golden boot values are needed, and what --allow-unattested-platform gives up. */
+export const UNATTESTED_HINT =
+  'no golden boot values (--measurements): the runner\'s firmware, kernel and OS would be unchecked, so the config and storage ' +
+  'credentials are not sent. Pass --allow-unattested-platform to go on anyway: the AK still proves a TPM, but not what software runs on it.';
 
 const isNetworkError = (e: unknown) => /ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ETIMEDOUT|timed out|socket hang up/i.test(String((e as Error)?.message));
 
@@ -103,6 +136,9 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
   } catch (e) {
     return { exit: 2, error: (e as Error).message, files };
   }
+  // No config and no SAS go to a runner whose boot stack nobody checked: stop before anything is created.
+  if (!Object.keys(policy.pcrs?.sha256 ?? {}).length && !policy.bootEvents && !o.allowUnattestedPlatform)
+    return { exit: 1, error: `PLATFORM_UNATTESTED: ${UNATTESTED_HINT}`, files };
   const dir = resolve(o.dir ?? dirname(o.config));
   const auth = storage ? (o.storageAuth ?? (await storageAuthFromEnv())) : undefined;
   let run: RunFile | undefined;
@@ -146,13 +182,13 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
     if (session.replayable) log(`WARNING: replayable attestation accepted (--allow-replayable-attestation): ${REPLAYABLE_WARNING}`);
     log(`attested TLS: ${session.akSubject}; certificate pinned`);
     try {
-      await trainAndCollect(session, signal);
+      await trainAndCollect(session, signal, launchNonce);
     } finally {
       session.agent.destroy();
     }
   };
 
-  const trainAndCollect = async (session: AtlsSession, signal: AbortSignal): Promise<void> => {
+  const trainAndCollect = async (session: AtlsSession, signal: AbortSignal, launchNonce?: Uint8Array): Promise<void> => {
     // ---- 3. config, start, live log, poll /attestation?nonce=
     const client = new RunnerClient(session);
     const measured = await client.sendConfig(cfg.axolotlYaml, signal);
@@ -166,13 +202,13 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
     const logs = client.streamLogs(o.onLogText ?? ((t) => process.stderr.write(t)), { signal: logSignal, onDrop: (e) => log(`log stream dropped (${e.message}); resuming`) });
     logs.catch(() => undefined);
     try {
-      await collect(client, logs, signal);
+      await collect(client, logs, signal, session, launchNonce);
     } finally {
       logStop.abort(new Error('flow ended'));
     }
   };
 
-  const collect = async (client: RunnerClient, logs: Promise<boolean>, signal: AbortSignal): Promise<void> => {
+  const collect = async (client: RunnerClient, logs: Promise<boolean>, signal: AbortSignal, session: AtlsSession, launchNonce?: Uint8Array): Promise<void> => {
     const attNonce = res.replayable ? undefined : randomBytes(32).toString('hex');
     let doc: Uint8Array | undefined;
     for (let failures = 0; !doc; ) {
@@ -217,6 +253,8 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
     };
     res.attestation = await verifyAibom(legacy, vo);
     if (attNonce) res.aibom = await verifyAibom(doc, { ...vo, nonce: attNonce });
+    // The documents must come from the attested session: same AK, same measured TLS certificate, same launch.
+    sameSession(legacy, attNonce ? doc : undefined, session, launchNonce);
     const ok = res.attestation.valid && (res.aibom?.valid ?? true);
     res.exit = ok ? 0 : 1;
     if (!ok) res.error = (res.aibom && !res.aibom.valid ? res.aibom : res.attestation).error?.message ?? 'a check could not run (see the report)';

@@ -9,8 +9,8 @@ import { isIP } from 'node:net';
 import type { ImageFacts } from './preflight.js';
 import { abortableSleep, ArmHttpError, CloudError, type ArmClient } from './arm.js';
 import type { AzureSettings } from './config.js';
-import { MalformedInputError } from '../errors.js';
-import { isRunId, newRunId, RunFile, type ResourceKind, type ResourceRecord } from './state.js';
+import { launchUserData, parseLaunchUserData } from '../wire/launch.js';
+import { newRunId, RunFile, type ResourceKind, type ResourceRecord } from './state.js';
 
 export const API_VERSIONS = { resourceGroup: '2021-04-01', network: '2024-05-01', compute: '2024-07-01', disk: '2024-03-02' } as const;
 
@@ -65,33 +65,8 @@ export function createRun(arm: ArmClient, azure: AzureSettings, opts: { home?: s
   return RunFile.create(opts.config !== undefined ? { ...init, config: opts.config } : init, opts.home);
 }
 
-/** userData for the VM: base64 of {"aicert_launch":{"version":1,"run_id":…,"nonce":<64 hex>}} (spec/runner-protocol.md §Config). */
-export function launchUserData(runId: string, nonce: Uint8Array): string {
-  if (!(nonce instanceof Uint8Array) || nonce.length !== 32) throw new TypeError('launch nonce must be 32 bytes');
-  const doc = { aicert_launch: { version: 1, run_id: runId, nonce: Buffer.from(nonce).toString('hex') } };
-  return Buffer.from(JSON.stringify(doc), 'utf8').toString('base64');
-}
-
-/** Reads launchUserData's output back (for the runner); MalformedInputError with a field path when it is not one. */
-export function parseLaunchUserData(b64: string): { runId: string; nonce: Uint8Array } {
-  // Strict base64 first: Buffer.from silently drops characters outside the alphabet.
-  if (typeof b64 !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || b64.length % 4 !== 0)
-    throw new MalformedInputError('launch userData is not base64', { path: 'userData' });
-  let v: { aicert_launch?: { version?: unknown; run_id?: unknown; nonce?: unknown } } | null;
-  try {
-    v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(b64, 'base64')));
-  } catch (e) {
-    throw new MalformedInputError('launch userData is not UTF-8 JSON', { path: 'userData' }, { cause: e });
-  }
-  const l = v !== null && typeof v === 'object' ? v.aicert_launch : undefined;
-  if (!l || typeof l !== 'object') throw new MalformedInputError('not aicert launch userData', { path: 'userData.aicert_launch' });
-  if (l.version !== 1) throw new MalformedInputError('unsupported launch userData version', { path: 'userData.aicert_launch.version' });
-  if (typeof l.run_id !== 'string' || !isRunId(l.run_id))
-    throw new MalformedInputError('run_id is not a run identifier', { path: 'userData.aicert_launch.run_id' });
-  if (typeof l.nonce !== 'string' || !/^[0-9a-f]{64}$/.test(l.nonce))
-    throw new MalformedInputError('nonce is not 32 bytes of lowercase hex', { path: 'userData.aicert_launch.nonce' });
-  return { runId: l.run_id, nonce: new Uint8Array(Buffer.from(l.nonce, 'hex')) };
-}
+// The launch userData format is shared with the runner (src/wire/launch.ts).
+export { launchUserData, parseLaunchUserData };
 
 /** Creates vnet/subnet, static Standard IP, NSG (443 only), NIC, then the Trusted Launch VM; returns its public IP. */
 export async function provision(o: ProvisionOptions): Promise<ProvisionedVm> {

@@ -5,8 +5,8 @@
  * metadata), then a download whose size and sha256 must be the ones the runner measured. Only then may the VM go.
  */
 import { formatBytes } from '../node/progress.js';
-import type { UploadedBlob } from '../runner/protocol.js';
-import type { UploadFileStatus, UploadJobStatus } from '../runner/upload-protocol.js';
+import type { UploadedBlob } from '../wire/protocol.js';
+import type { UploadFileStatus, UploadJobStatus } from '../wire/upload.js';
 import { abortableSleep } from './arm.js';
 import { blobFacts, downloadOutputs, makeBlobSas, sasLifetimeMs, StorageError, type ContainerRef, type Progress, type StorageAuth } from './blob.js';
 import { RunnerError, type RunnerClient } from './runner-client.js';

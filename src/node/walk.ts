@@ -5,7 +5,7 @@
  * default, as OMS does; with `symlinks: 'follow-in-tree'` a symlink to a regular file inside the same root is
  * hashed under the link's name, and one that resolves outside the root is always an error.
  */
-import { promises as fsp, type Stats } from 'node:fs';
+import { lstatSync, promises as fsp, type Stats } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { MalformedInputError } from '../errors.js';
 
@@ -121,9 +121,10 @@ async function walkDirectory(display: string, rootReal: string, opts: WalkOption
       validateArtifactName(name, joinDisplay(display, name));
       if (opts.ignore?.(name)) continue;
       const full = join(dir, seg);
+      // a synchronous lstat costs about 2 µs; an awaited one about 40 µs of thread hand-offs per file
       let st: Stats;
       try {
-        st = await fsp.lstat(full);
+        st = lstatSync(full);
       } catch (e) {
         throw ioError(e, joinDisplay(display, name));
       }
@@ -138,7 +139,13 @@ async function walkDirectory(display: string, rootReal: string, opts: WalkOption
       }
     }
   }
-  return found.sort((a, b) => compareCodePoints(a.name, b.name));
+  return sortByName(found);
+}
+
+/** Sorts by name in code-point order; plain `<` gives that order when no name holds a surrogate pair. */
+function sortByName(found: FileEntry[]): FileEntry[] {
+  if (found.some((f) => /[\uD800-\uDFFF]/.test(f.name))) return found.sort((a, b) => compareCodePoints(a.name, b.name));
+  return found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 /** Applies the symlink policy to one link found inside a directory. */

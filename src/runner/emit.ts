@@ -73,6 +73,8 @@ export function buildStatement(inputEvents: readonly string[], outputsEvent: str
   // Walk the input events in order; each contributes one dependency or byproduct.
   for (const [n, s] of inputEvents.entries()) {
     const ev = obj(JSON.parse(s), `event ${n}`);
+    // The launch event binds the VM, not an input of the build.
+    if (ev.event_type === 'launch') continue;
     const content = obj(ev.content, `event ${n}.content`);
     const spec = obj(content.spec, `event ${n}.content.spec`);
     switch (ev.event_type) {
@@ -104,6 +106,9 @@ export function buildStatement(inputEvents: readonly string[], outputsEvent: str
       case 'compute_consumed':
         flos += Number(spec.total_flos);
         flosSeen = true;
+        break;
+      case 'training_sandbox':
+        byproducts.push({ name: 'sandbox', annotations: { ...spec } });
         break;
       default:
         throw new TypeError(`unexpected input event type ${String(ev.event_type)}`);

@@ -11,10 +11,11 @@ import { parseDocument } from 'yaml';
 import { buildStatement } from './emit.js';
 import type { Fetcher } from './fetchers.js';
 import { Measurer, PyFloat, sha256Hex, type PyJson } from './measure.js';
+import type { SandboxBackend } from './sandbox.js';
 import { runTraining } from './trainer.js';
 import type { QuoteResult } from './tpm.js';
 
-/** The validated config the launcher sent (from src/launcher/config.ts parseConfig). */
+/** The validated config the launcher sent (src/wire/config.ts parseAxolotlConfig). */
 export interface JobConfig {
   yaml: string;
   baseModel: { repo: string; revision: string; url: string };
@@ -26,6 +27,8 @@ export interface JobEnv {
   measurer: Measurer;
   quoteAll: (qualificationHex?: string) => Promise<QuoteResult>;
   fetcher: Fetcher;
+  /** How the training command is confined; measured as the training_sandbox event. */
+  sandbox: SandboxBackend;
   trainCommand: readonly string[];
   images: readonly { name: string; id: string }[];
   workDir: string;
@@ -68,37 +71,42 @@ export async function runJob(cfg: JobConfig, env: JobEnv): Promise<JobResult> {
   const dir = join(env.workDir, 'run');
   await rm(dir, { recursive: true, force: true });
   const outputDir = join(dir, 'outputs');
+  const collectDir = join(dir, 'collected');
   await mkdir(outputDir, { recursive: true });
   const configFile = join(dir, 'aicert.yaml');
-  await writeFile(configFile, cfg.yaml);
+  await writeFile(configFile, cfg.yaml, { mode: 0o644 });
 
-  // Fetch the pinned inputs; a mirror that holds another commit is refused.
+  // Fetch the pinned inputs; a fetcher that holds another commit is refused.
   say(`fetching base model ${cfg.baseModel.repo}@${cfg.baseModel.revision}`);
   const model = await env.fetcher({ kind: 'model', repo: cfg.baseModel.repo, revision: cfg.baseModel.revision }, env.signal);
   say(`fetching dataset ${cfg.dataset.repo}@${cfg.dataset.revision} (${cfg.dataset.file})`);
   const data = await env.fetcher({ kind: 'dataset', repo: cfg.dataset.repo, revision: cfg.dataset.revision, file: cfg.dataset.file }, env.signal);
   if (model.commit !== cfg.baseModel.revision || data.commit !== cfg.dataset.revision) throw new Error('fetched commit differs from the pinned one');
 
-  // Measure every input before it is used, in the original order.
+  // The sandbox is made before measuring: podman reports the image id it will run.
+  const mounts = { modelDir: model.dir, datasetDir: data.dir, datasetFile: cfg.dataset.file, configFile, outputDir };
+  const prepared = await env.sandbox.prepare(env.trainCommand, mounts);
+  let r;
+  try {
+    // Measure every input before it is used, in the original order, then how training is confined.
+    const m = env.measurer;
+    await m.inputsBeforeTraining({
+      config: yamlToPy(cfg.yaml),
+      configSha256: sha256Hex(cfg.yaml),
+      images: prepared.image ? [...env.images, prepared.image] : env.images,
+      model: { resource_type: 'model', repo: cfg.baseModel.url, hash: cfg.baseModel.revision, path: 'base-model' },
+      dataset: { resource_type: 'dataset', repo: cfg.dataset.url, hash: cfg.dataset.revision, path: cfg.dataset.file },
+      modelResolved: `sha1:${model.commit}`,
+      datasetResolved: `sha1:${data.commit}`,
+    });
+    await m.sandbox(env.sandbox.describe());
+    say(`training (sandbox: ${env.sandbox.kind})`);
+    r = await runTraining(prepared, { ...mounts, collectDir }, env.log, env.signal);
+  } finally {
+    await prepared.cleanup();
+  }
+  // Timing, compute and the outputs, as the runner's own copy holds them.
   const m = env.measurer;
-  await m.inputsBeforeTraining({
-    config: yamlToPy(cfg.yaml),
-    configSha256: sha256Hex(cfg.yaml),
-    images: env.images,
-    model: { resource_type: 'model', repo: cfg.baseModel.url, hash: cfg.baseModel.revision, path: 'base-model' },
-    dataset: { resource_type: 'dataset', repo: cfg.dataset.url, hash: cfg.dataset.revision, path: cfg.dataset.file },
-    modelResolved: `sha1:${model.commit}`,
-    datasetResolved: `sha1:${data.commit}`,
-  });
-
-  // Train, then measure timing, compute and the outputs.
-  say('training');
-  const r = await runTraining(
-    env.trainCommand,
-    { modelDir: model.dir, datasetDir: data.dir, datasetFile: join(data.dir, cfg.dataset.file), configFile, outputDir },
-    env.log,
-    env.signal,
-  );
   await m.inputsAfterTraining({ finetuneSeconds: Math.round(r.seconds * 1e6) / 1e6, totalFlos: r.totalFlos });
   await m.outputs(r.outputs);
   say(`measured ${r.outputs.length} outputs`);
@@ -108,5 +116,5 @@ export async function runJob(cfg: JobConfig, env: JobEnv): Promise<JobResult> {
   const statement = buildStatement(m.log[14], m.log[8][0]!, { invocationId: randomUUID(), startedOn, finishedOn: new Date().toISOString() });
   await m.statement(sha256Hex(statement));
   say('done');
-  return { legacyQuote, statement, outputDir, outputs: r.outputs };
+  return { legacyQuote, statement, outputDir: r.outputDir, outputs: r.outputs };
 }

@@ -5,6 +5,7 @@
  * Formats: spec/aibom-v1.md and ../shared/reference/provenance-formats.md §4.
  */
 import { createHash } from 'node:crypto';
+import { launchEvent } from '../wire/protocol.js';
 
 /** A Python float: serialized with repr() rules (`1.0`, `1e-05`, `1e+16`), unlike a JS number. */
 export class PyFloat {
@@ -125,6 +126,11 @@ export const events = {
       .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
       .map((f) => ({ spec: { path: f.path }, resolved: { hash: f.sha256 } })),
   }),
+  /** How the trainer was confined (backend `none` = unconfined, refused by verifiers unless their policy allows it). */
+  trainingSandbox: (d: { backend: string; network: string; tpm: string; image?: string }): PyJson => ({
+    event_type: 'training_sandbox',
+    content: { spec: { backend: d.backend, network: d.network, tpm: d.tpm, ...(d.image !== undefined ? { image: d.image } : {}) } },
+  }),
   /** Our AIBOM v1 binding: the last PCR 8 event names sha256 of the exact statement bytes. */
   aibomStatement: (digestHex: string): PyJson => ({ event_type: 'aibom_statement', content: { digest: `sha256:${digestHex}` } }),
 };
@@ -193,6 +199,26 @@ export class Measurer {
   async inputsAfterTraining(i: { finetuneSeconds: number; totalFlos: readonly number[] }): Promise<void> {
     await this.event(14, events.timing(i.finetuneSeconds));
     for (const f of i.totalFlos) await this.event(14, events.computeConsumed(f));
+  }
+
+  /** The first PCR 14 event: the launch nonce's sha256 (the string of src/wire/protocol.ts launchEvent). */
+  async launch(nonceSha256Hex: string): Promise<string> {
+    if (this.log[14].length) throw new TypeError('the launch event must be the first PCR 14 event');
+    const s = launchEvent(nonceSha256Hex);
+    await this.tpm.pcrExtend(14, sha256Hex(s));
+    this.log[14].push(s);
+    return s;
+  }
+
+  /** Records (without extending) the launch event a previous start of this runner already measured. */
+  adoptLaunch(nonceSha256Hex: string): void {
+    if (this.log[14].length) throw new TypeError('the launch event must be the first PCR 14 event');
+    this.log[14].push(launchEvent(nonceSha256Hex));
+  }
+
+  /** The training_sandbox event (PCR 14, just before training starts). */
+  sandbox(d: { backend: string; network: string; tpm: string; image?: string }): Promise<string> {
+    return this.event(14, events.trainingSandbox(d));
   }
 
   /** The PCR 8 outputs event. */

@@ -1,15 +1,16 @@
 /**
- * The reference runner: an HTTPS server that speaks the original aicert runner protocol plus nonces
- * (spec/runner-protocol.md) on a real TPM through tpm2-tools. At start it extends the launch nonce into PCR 23 and
- * sha256(TLS certificate PEM) into PCR 15, then serves one fine-tune.
+ * The reference runner: an HTTPS server that speaks the original aicert runner protocol plus nonces and TLS channel
+ * binding (spec/runner-protocol.md) on a real TPM through tpm2-tools. At start it measures the launch nonce as the
+ * first PCR 14 event and sha256(measured TLS certificate PEM) into PCR 15, then serves one sandboxed fine-tune.
  */
 import { createHash, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { MalformedInputError } from '../errors.js';
-import { parseConfig } from '../launcher/config.js';
+import { parseAxolotlConfig } from '../wire/config.js';
 import { parseTpm2ToolsPcrFile } from '../tpm/pcr-values.js';
 import { fromHex, toHex } from '../util/bytes.js';
 import { extend, TPM_ALG } from '../util/hash.js';
@@ -17,7 +18,8 @@ import { buildAibomV1, buildLegacyAttestation, v1Qualification, type CertInput }
 import type { Fetcher } from './fetchers.js';
 import { runJob, type JobConfig, type JobResult } from './job.js';
 import { Measurer, PCR_TLS, sha256Hex } from './measure.js';
-import { NONCE_HEX, PCR_LAUNCH, RUNNER_PROTOCOL, type AtlsResponse, type RunnerStatus } from './protocol.js';
+import type { SandboxBackend } from './sandbox.js';
+import { ATLS_BINDING, ATLS_EXPORTER_BYTES, ATLS_EXPORTER_LABEL, launchEvent, NONCE_HEX, PCR_LAUNCH, RUNNER_PROTOCOL, type AtlsResponse, type RunnerStatus } from '../wire/protocol.js';
 import { Tpm, type AkHandle, type QuoteResult } from './tpm.js';
 import { postUpload, UploadJob } from './upload-job.js';
 
@@ -30,11 +32,16 @@ export interface RunnerOptions {
   akCertNvIndex?: number | null;
   /** Certificates sent after the AK certificate (intermediates, PEM or DER). */
   certChain?: CertInput[];
-  /** The TLS key and certificate (PEM). */
-  tls: { key: string; cert: string };
-  /** Launch nonce (hex) from the VM's userData, extended into PCR 23 before serving. */
+  /**
+   * The TLS key and leaf certificate (PEM); `chain`: intermediates served after the leaf; `measured`: the certificate
+   * PCR 15 holds and /aTLS sends as `ca_cert` (default the leaf; a CA the leaf chains to, as Caddy's local CA).
+   */
+  tls: { key: string; cert: string; chain?: string; measured?: string };
+  /** Launch nonce (hex) from the VM's userData, measured as the first PCR 14 event before serving. */
   launchNonce?: string;
   fetcher: Fetcher;
+  /** How the training command is confined (src/runner/sandbox.ts). */
+  sandbox: SandboxBackend;
   /** Training command (argv, no shell). */
   trainCommand: string[];
   /** Images measured as input_image events: the first before the model, the rest after the dataset. */
@@ -87,21 +94,23 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
   const device = { pcrExtend: (p: number, d: string) => serial(() => tpm.pcrExtend(p, d)), pcrRead: (p: readonly number[]) => serial(() => tpm.pcrRead(p)) };
   const quoteAll = (q?: string): Promise<QuoteResult> => serial(() => tpm.quote(ak, ALL_PCRS, q));
 
-  // Launch binding: PCR 23 = sha256(0^32 ‖ sha256(nonce bytes)); a restart with the same nonce finds it in place.
+  // Launch binding: the first PCR 14 event names sha256(nonce bytes); a restart with the same nonce finds it in place.
+  const measurer = new Measurer(device);
   let launchExtended = false;
+  const pcr14 = (await device.pcrRead([PCR_LAUNCH]))[PCR_LAUNCH];
   if (o.launchNonce !== undefined) {
     if (!/^([0-9a-f]{2}){16,64}$/.test(o.launchNonce)) throw new TypeError('launch nonce must be 16..64 bytes of lowercase hex');
     const d = sha256Hex(Buffer.from(o.launchNonce, 'hex'));
-    const cur = (await device.pcrRead([PCR_LAUNCH]))[PCR_LAUNCH];
-    if (cur === ZERO) await device.pcrExtend(PCR_LAUNCH, d);
-    else if (cur !== extendFromZero(d)) throw new Error(`PCR ${PCR_LAUNCH} already holds another launch nonce; refusing to serve`);
+    if (pcr14 === ZERO) await measurer.launch(d);
+    else if (pcr14 === extendFromZero(sha256Hex(launchEvent(d)))) measurer.adoptLaunch(d);
+    else throw new Error(`PCR ${PCR_LAUNCH} already holds other measurements (another launch nonce, or a finished run); refusing to serve`);
     launchExtended = true;
-  }
-  // TLS binding (as the original): PCR 15 = sha256(0^32 ‖ sha256(certificate PEM)).
-  const measurer = new Measurer(device);
-  if (!(await measurer.tls(o.tls.cert))) {
+  } else if (pcr14 !== ZERO) throw new Error(`PCR ${PCR_LAUNCH} already holds measurements this runner did not make; refusing to serve`);
+  // TLS binding (as the original): PCR 15 = sha256(0^32 ‖ sha256(measured certificate PEM)).
+  const measuredPem = o.tls.measured ?? o.tls.cert;
+  if (!(await measurer.tls(measuredPem))) {
     const cur = (await device.pcrRead([PCR_TLS]))[PCR_TLS];
-    if (cur !== extendFromZero(sha256Hex(o.tls.cert))) throw new Error('PCR 15 already holds another TLS certificate; refusing to serve');
+    if (cur !== extendFromZero(sha256Hex(measuredPem))) throw new Error('PCR 15 already holds another TLS certificate; refusing to serve (reuse the work folder\'s tls.key/tls.pem, or reboot)');
   }
   const spki = new X509Certificate(o.tls.cert).publicKey.export({ type: 'spki', format: 'der' });
   const spkiDigest = createHash('sha256').update(spki).digest();
@@ -134,14 +143,19 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
   };
 
   const routes: Record<string, (req: IncomingMessage, res: ServerResponse, u: URL) => Promise<void>> = {
-    'GET /aTLS': async (_req, res, u) => {
+    'GET /aTLS': async (req, res, u) => {
       const nonce = nonceOf(u);
       if (nonce === null) return send(res, 400, { error: 'nonce must be 32 bytes of lowercase hex' });
-      const qual = nonce === undefined ? undefined : createHash('sha256').update(spkiDigest).update(Buffer.from(nonce, 'hex')).digest('hex');
+      // Channel binding: the exporter value of this very TLS connection, with the nonce as context.
+      const ekm = nonce === undefined ? undefined : (req.socket as TLSSocket).exportKeyingMaterial(ATLS_EXPORTER_BYTES, ATLS_EXPORTER_LABEL, Buffer.from(nonce, 'hex'));
+      const qual = nonce === undefined ? undefined : createHash('sha256').update(spkiDigest).update(Buffer.from(nonce, 'hex')).update(ekm!).digest('hex');
       const quote = await quoteAll(qual);
-      const body: AtlsResponse = buildLegacyAttestation({ caCert: o.tls.cert, eventLog: [], outputEventLog: [], quote, certChain: chain }) as unknown as AtlsResponse;
+      const body: AtlsResponse = buildLegacyAttestation({ caCert: measuredPem, eventLog: [], outputEventLog: [], quote, certChain: chain }) as unknown as AtlsResponse;
       if (nonce !== undefined && qual !== undefined)
-        body.aicert = { protocol: RUNNER_PROTOCOL, nonce, qualification: qual, ak_public: Buffer.from(ak.public).toString('base64'), launch: { pcr: PCR_LAUNCH, extended: launchExtended } };
+        body.aicert = {
+          protocol: RUNNER_PROTOCOL, nonce, qualification: qual, binding: ATLS_BINDING, ak_public: Buffer.from(ak.public).toString('base64'),
+          launch: { pcr: PCR_LAUNCH, extended: launchExtended },
+        };
       send(res, 200, body);
     },
     'POST /axolotl/configuration': async (req, res) => {
@@ -149,7 +163,7 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
       const yaml = (await readBody(req)).toString('utf8');
       let c;
       try {
-        c = parseConfig(yaml, 'configuration');
+        c = parseAxolotlConfig(yaml, 'configuration');
       } catch (e) {
         return send(res, 400, { error: (e as Error).message });
       }
@@ -161,7 +175,7 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
     'POST /finetune': async (_req, res) => {
       if (status !== 'configured' || !config) return send(res, 409, { error: `cannot start: run is ${status}` });
       status = 'running';
-      const env = { measurer, quoteAll, fetcher: o.fetcher, trainCommand: o.trainCommand, images: o.images ?? [], workDir: o.workDir, log: appendLog, signal: abort.signal };
+      const env = { measurer, quoteAll, fetcher: o.fetcher, sandbox: o.sandbox, trainCommand: o.trainCommand, images: o.images ?? [], workDir: o.workDir, log: appendLog, signal: abort.signal };
       runJob(config, env).then(
         (r) => ((result = r), (status = 'done'), appendLog('[runner] status: done\n')),
         (e: unknown) => ((failure = (e as Error).message), (status = 'failed'), appendLog(`[runner] status: failed: ${failure}\n`)),
@@ -197,7 +211,7 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
       for (const [alg, m] of parseTpm2ToolsPcrFile(quote.pcrFile).values) if (alg === 0x000b) for (const [i, v] of m) pcrs[i] = Buffer.from(v).toString('hex');
       send(res, 200, buildAibomV1({
         statement: result.statement, quote, pcrs, akPublic: ak.public, akCertificates: chain, appEventLog: measurer.log,
-        tlsCertificate: o.tls.cert, nonceHex: nonce, ...(boot ? { bootEventLog: new Uint8Array(boot) } : {}),
+        tlsCertificate: measuredPem, nonceHex: nonce, ...(boot ? { bootEventLog: new Uint8Array(boot) } : {}),
       }));
     },
     'POST /storage-upload': async (req, res) => {
@@ -211,7 +225,7 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
     },
   };
 
-  const server = createServer({ key: o.tls.key, cert: o.tls.cert }, (req, res) => {
+  const server = createServer({ key: o.tls.key, cert: o.tls.cert + (o.tls.chain ? `\n${o.tls.chain}` : ''), minVersion: 'TLSv1.3' }, (req, res) => {
     const u = new URL(req.url ?? '/', 'https://runner');
     const route = routes[`${req.method} ${u.pathname}`];
     if (!route) return send(res, 404, { error: 'not found' });

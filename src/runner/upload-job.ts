@@ -4,7 +4,7 @@
  * it resumes from what storage already holds.
  */
 import { parseSasUrl, uploadOutputs, type OutputFile } from './upload.js';
-import type { UploadFileStatus, UploadJobStatus, UploadStartRequest } from './upload-protocol.js';
+import type { UploadFileStatus, UploadJobStatus, UploadStartRequest } from '../wire/upload.js';
 
 const SAS_QUERY = /^[A-Za-z0-9%&=._~:+,/-]{1,4096}$/;
 

@@ -11,7 +11,7 @@
  */
 import { BlobTransport, UploadError, type RetryPolicy } from './upload-http.js';
 import { join } from 'node:path';
-import type { UploadedBlob } from './protocol.js';
+import type { UploadedBlob } from '../wire/protocol.js';
 
 export { UploadError } from './upload-http.js';
 

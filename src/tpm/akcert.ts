@@ -10,6 +10,7 @@ import { parseCertificates as decodeCertificates, type CertInput } from './x509-
 import { formatName, nameValues } from './x509-name.js';
 import { buildPath, checkCritical, checkValidity, selfIssued } from './x509-path.js';
 import { AZURE_VTPM_INTERMEDIATES, AZURE_VTPM_ROOTS } from './trust-azure.js';
+import { applyAnchorEkuRule, type TrustAnchorRule } from './trust-stores.js';
 
 export type { CertInput } from './x509-der.js';
 
@@ -38,6 +39,8 @@ export interface AkChainOptions {
   at?: Date;
   /** Default true: the leaf's EKU must contain 2.23.133.8.3 or 2.23.133.8.1. false skips the EKU rule. */
   requireAikEku?: boolean;
+  /** Anchors that carry their own EKU rule (named stores, spec/confidential-vms.md); they are trust anchors too. */
+  anchorRules?: TrustAnchorRule[];
 }
 
 export interface CertSummary {
@@ -151,16 +154,21 @@ export async function verifyAkChain(certs: CertInput | CertInput[], options: AkC
   // Step 1: decode and parse everything (typed errors only).
   const given = parseAll(certs, 'certs');
   const store = embeddedStore();
-  const anchors = options.trustAnchors ? parseAll(options.trustAnchors, 'trustAnchors') : store.roots;
+  const rules = options.anchorRules;
+  const ruled = rules ? parseAll(rules.map((r) => r.anchor), 'anchorRules') : [];
+  const anchors = [...(options.trustAnchors ? parseAll(options.trustAnchors, 'trustAnchors') : rules ? [] : store.roots), ...ruled];
   if (anchors.length === 0) throw new VerificationError('CERT_UNTRUSTED_ROOT', 'no trust anchors configured');
   const extra = options.intermediates ? parseAll(options.intermediates, 'intermediates') : [];
-  // Step 2: leaf rules, then the path to an anchor.
+  // Step 2: leaf rules, then the path to an anchor (with anchor rules, the EKU is judged by the anchor reached).
   const warnings: string[] = [];
   const leaf = pickLeaf(given);
-  checkLeaf(leaf, requireEku, warnings);
+  checkLeaf(leaf, rules ? false : requireEku, warnings);
+  if (rules) warnings.pop();
   checkValidity(leaf, at, 'AK certificate');
   const pool = [...given.filter((c) => c !== leaf), ...extra, ...store.intermediates];
   const built = await buildPath(leaf, { anchors, pool, at });
+  const ekuNote = rules ? applyAnchorEkuRule(leaf.ext.eku, built.anchor.sha256, rules, requireEku) : undefined;
+  if (ekuNote) warnings.push(ekuNote);
   // Step 3: report.
   if (built.anchorMatch === 'subject+key') warnings.push('trust anchor matched by subject and public key, not by exact certificate');
   const onPath = new Set(built.path.map((c) => c.sha256));

@@ -4,7 +4,9 @@
  */
 import { MalformedInputError } from '../errors.js';
 import { bytesEqual, tryFromBase64, tryUtf8Decode } from '../util/bytes.js';
+import { parseStrictJson } from '../aibom/json.js';
 import { ECC_CURVES } from './constants.js';
+import { materialFromJwk } from './jwk.js';
 import { isTpm2bPublic, parsePublicBytes, type TpmPublic } from './public.js';
 import { parseCert } from './x509-cert.js';
 import { checkDer, decodeOid, readTlv, readTlvs } from './x509-der.js';
@@ -16,7 +18,7 @@ export type KeyMaterial =
 
 export interface AkKey {
   material: KeyMaterial;
-  source: 'tpmt-public' | 'tpm2b-public' | 'spki' | 'certificate';
+  source: 'tpmt-public' | 'tpm2b-public' | 'spki' | 'certificate' | 'jwk';
   /** Present when the key came as a TPM public area: carries attributes and the bound scheme. */
   tpmPublic?: TpmPublic;
   /** DER certificate when the key came from one. */
@@ -126,7 +128,9 @@ export function loadAkPublic(input: Uint8Array | string | TpmPublic): AkKey {
     if (pem.label === 'PUBLIC KEY') return { material: materialFromSpki(pem.der), source: 'spki' };
     throw new MalformedInputError(`unsupported PEM block ${pem.label}`, { path: 'ak' });
   }
-  if (typeof input === 'string') throw new MalformedInputError('string akPublic must be PEM', { path: 'ak' });
+  // A JWK (RSA or EC public key, the form of Azure's HCLAkPub): spec/confidential-vms.md §JWK.
+  if (text !== undefined && /^\s*\{/.test(text)) return { material: materialFromJwk(parseStrictJson(text, 'AK JWK'), 'ak'), source: 'jwk' };
+  if (typeof input === 'string') throw new MalformedInputError('string akPublic must be PEM or a JWK', { path: 'ak' });
   if (input.length === 0) throw new MalformedInputError('empty AK public key', { path: 'ak', offset: 0 });
   // DER: an ASN.1 SEQUENCE cannot be a TPM2B_PUBLIC (size ≥ 0x3000) or a TPMT_PUBLIC (no type 0x30xx).
   if (input[0] === 0x30) {

@@ -69,11 +69,38 @@ export function tryUtf8Decode(b: Uint8Array): string | undefined {
   }
 }
 
-/** Standard base64 (with padding) of bytes. */
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const B64_CODES = Uint8Array.from(B64, (c) => c.charCodeAt(0));
+const B64_VALUES = new Int16Array(128).fill(-1);
+for (let i = 0; i < 64; i++) B64_VALUES[B64_CODES[i]!] = i;
+
+const ASCII = new TextDecoder('latin1');
+
+/** ASCII bytes to a string (TextDecoder: linear, no argument-list limits). */
+function asciiString(a: Uint8Array): string {
+  return ASCII.decode(a);
+}
+
+/** Standard base64 (with padding) of bytes; table-driven, linear (atob/btoa are slow on large inputs in Node 20). */
 export function toBase64(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000));
-  return btoa(s);
+  const out = new Uint8Array(Math.ceil(b.length / 3) * 4);
+  let o = 0;
+  let i = 0;
+  for (; i + 2 < b.length; i += 3) {
+    const n = (b[i]! << 16) | (b[i + 1]! << 8) | b[i + 2]!;
+    out[o++] = B64_CODES[n >>> 18]!;
+    out[o++] = B64_CODES[(n >>> 12) & 63]!;
+    out[o++] = B64_CODES[(n >>> 6) & 63]!;
+    out[o++] = B64_CODES[n & 63]!;
+  }
+  if (i < b.length) {
+    const n = (b[i]! << 16) | ((b[i + 1] ?? 0) << 8);
+    out[o++] = B64_CODES[n >>> 18]!;
+    out[o++] = B64_CODES[(n >>> 12) & 63]!;
+    out[o++] = i + 1 < b.length ? B64_CODES[(n >>> 6) & 63]! : 61;
+    out[o++] = 61;
+  }
+  return asciiString(out);
 }
 
 /** Unpadded base64url (RFC 4648 §5) of bytes, as JWK fields use. */
@@ -81,20 +108,27 @@ export function toBase64Url(b: Uint8Array): string {
   return toBase64(b).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
-/** Strict base64 / base64url decoding; returns undefined when the text is not base64. */
+/** Strict base64 / base64url decoding; returns undefined when the text is not base64 (padding optional, at most what the length needs). */
 export function tryFromBase64(s: string): Uint8Array<ArrayBuffer> | undefined {
-  let t = s.replace(/\s+/g, '').replace(/-/g, '+').replace(/_/g, '/');
+  const t = s.replace(/\s+/g, '').replace(/-/g, '+').replace(/_/g, '/');
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(t)) return undefined;
-  if (t.length % 4 === 1) return undefined;
-  while (t.length % 4 !== 0) t += '=';
-  try {
-    const bin = atob(t);
-    const out = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-    return out;
-  } catch {
-    return undefined;
+  const pads = t.endsWith('==') ? 2 : t.endsWith('=') ? 1 : 0;
+  const n = t.length - pads;
+  if (n % 4 === 1 || pads > (4 - (n % 4)) % 4) return undefined;
+  const out = new Uint8Array(Math.floor((n * 3) / 4));
+  let o = 0;
+  let acc = 0;
+  let bits = 0;
+  // 6 bits per character; a byte out whenever 8 have gathered (leftover low bits are dropped, as atob does)
+  for (let i = 0; i < n; i++) {
+    acc = ((acc << 6) | B64_VALUES[t.charCodeAt(i)]!) & 0xffffff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (acc >>> bits) & 0xff;
+    }
   }
+  return out;
 }
 
 /** Asserts a Uint8Array argument (TypeError otherwise). */

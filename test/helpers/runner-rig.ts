@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { Tpm } from '../../src/runner/tpm.js';
-import { startSwtpm, type Swtpm } from './swtpm.js';
+import { startSwtpm, type Swtpm, type SwtpmOptions } from './swtpm.js';
 
 const run = promisify(execFile);
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -44,8 +44,8 @@ export async function makeCa(dir: string): Promise<TestCa> {
 let issuing: Promise<unknown> = Promise.resolve();
 
 /** Starts swtpm and provisions EK, the AK at 0x81000003 and its certificate at NV 0x01C101D0. */
-export async function provisionedSwtpm(ca: TestCa): Promise<Swtpm> {
-  const sw = await startSwtpm();
+export async function provisionedSwtpm(ca: TestCa, opts: SwtpmOptions = {}): Promise<Swtpm> {
+  const sw = await startSwtpm(opts);
   try {
     const tpm = await Tpm.open(sw.tcti);
     await tpm.createEk();
@@ -118,11 +118,15 @@ export async function spawnRunner(o: {
   args?: string[];
   env?: Record<string, string>;
   images?: string[];
+  /** Training command (default: node tiny-trainer.mjs). */
+  command?: string[];
 }): Promise<RunnerProcess> {
   const bundle = await runnerBundle();
   const trainerId = `sha256:${sha256hex(await readFile(TRAINER))}`;
   const images = o.images ?? [`@local/aicert-runner:test=${trainerId}`];
-  const args = [bundle, '--tcti', o.tcti, '--port', '0', '--work-dir', o.workDir, '--mirror', o.mirror, ...images.flatMap((i) => ['--image', i]), ...(o.args ?? []), '--', process.execPath, TRAINER];
+  const sandbox = o.args?.includes('--unconfined-training') ? [] : ['--sandbox-ro', join(ROOT, 'testvectors')];
+  const args = [bundle, '--tcti', o.tcti, '--host', '127.0.0.1', '--port', '0', '--work-dir', o.workDir, '--mirror', o.mirror, ...sandbox,
+    ...images.flatMap((i) => ['--image', i]), ...(o.args ?? []), '--', ...(o.command ?? [process.execPath, TRAINER])];
   const child = spawn(process.execPath, args, { env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));

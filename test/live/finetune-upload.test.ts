@@ -148,6 +148,8 @@ describe.skipIf(!swtpmAvailable() || !azuriteAvailable())('aicert finetune with 
         storageUrl: `${azurite.accountUrl}/int${signals}`,
         storageAuth: { connectionString: azurite.connectionString },
         trustAnchors: [ca.rootPem],
+        measurements,
+        containers,
         arm: { endpoint: fake.url, credential: fake.credential, fetch: fake.fetch, baseDelayMs: 5, maxDelayMs: 50, pollIntervalMs: 10, minPollIntervalMs: 5 },
         home: join(tmp.dir, 'home'),
         pollMs: 100,

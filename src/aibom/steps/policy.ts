@@ -114,4 +114,9 @@ export function stepPolicy(ctx: Ctx): void {
     ctx.rep.pass('policy.datasets', `${f.datasets.length} dataset${f.datasets.length === 1 ? '' : 's'} allowed`);
   }
   if (p.requiredEvents) checkRequired(ctx, p.requiredEvents);
+  // Confinement (runner area): a trainer measured as unconfined is refused unless the policy allows it.
+  if (f.sandbox?.backend === 'none') {
+    if (!p.allowUnconfinedTraining) deny(ctx, 'policy.sandbox', 'UNCONFINED_TRAINING', 'the trainer ran without a sandbox (--unconfined-training): it could reach the TPM, the network and the runner\'s keys');
+    ctx.rep.pass('policy.sandbox', 'the trainer ran unconfined, which the policy allows');
+  } else if (f.sandbox) ctx.rep.pass('policy.sandbox', `the trainer ran in the ${f.sandbox.backend.slice(0, 20)} sandbox`);
 }

@@ -1,7 +1,7 @@
 /**
  * Wire types of the upload job (spec/runner-protocol.md §Upload): `POST /storage-upload` starts the job (or renews
  * its SAS while it runs) and returns at once; `GET /storage-upload` reports its progress, bytes done per file.
- * Types only: the runner (src/runner/upload-job.ts) and the launcher (src/launcher/upload-follow.ts) import them.
+ * Types only: the runner (src/runner/upload-job.ts) and the launcher (src/launcher/upload-follow.ts) import them; spec/launcher.md.
  */
 import type { StorageUploadRequest, UploadedBlob } from './protocol.js';
 

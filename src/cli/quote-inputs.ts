@@ -1,0 +1,94 @@
+/**
+ * `aicert quote` inputs beyond tpm2_checkquote's: plain signatures (`--signature-format plain`, `--scheme`,
+ * `--hash`), trust stores (`--trust-store azure|gce`), confidential-VM evidence (`--hcl-report` with `--vcek` or
+ * `--td-quote`), and an SEV-SNP report binding a non-restricted AK (`--snp-report`, SVSM). spec/confidential-vms.md.
+ */
+import { readFileSync } from 'node:fs';
+import type { ConfidentialVmVerification } from '../tpm/cvm.js';
+import { loadAkPublic } from '../tpm/keys.js';
+import { isPcrYaml, parsePcrYaml } from '../tpm/pcr-yaml.js';
+import { tpmtFromPlainSignature, type PlainScheme } from '../tpm/plain-signature.js';
+import type { QuoteVerification } from '../tpm/quote.js';
+import { TRUST_STORE_NAMES, trustStore, type TrustAnchorRule, type TrustStoreName } from '../tpm/trust-stores.js';
+import { tryUtf8Decode } from '../util/bytes.js';
+import { readInput, UsageError } from './io.js';
+
+/** parseArgs options the quote command adds for these inputs. */
+export const QUOTE_EXTRA_OPTIONS = {
+  'signature-format': { type: 'string' },
+  scheme: { type: 'string' },
+  hash: { type: 'string' },
+  'trust-store': { type: 'string', multiple: true },
+  'no-require-aik-eku': { type: 'boolean' },
+  'allow-unrestricted-ak': { type: 'boolean' },
+  'hcl-report': { type: 'string' },
+  vcek: { type: 'string' },
+  'vcek-chain': { type: 'string', multiple: true },
+  'td-quote': { type: 'string' },
+  'snp-report': { type: 'string' },
+  'allow-debug': { type: 'boolean' },
+} as const;
+
+export const QUOTE_EXTRA_USAGE =
+  '[--signature-format tpmt|plain [--scheme rsassa|rsapss|ecdsa] [--hash sha256]] [--trust-store azure|gce]... [--no-require-aik-eku] [--allow-unrestricted-ak] [--hcl-report FILE (--vcek PEM [--vcek-chain PEM]... | --td-quote FILE) [--allow-debug]] [--snp-report FILE --vcek PEM [--vcek-chain PEM]...]';
+
+type Extra = { [K in keyof typeof QUOTE_EXTRA_OPTIONS]?: (typeof QUOTE_EXTRA_OPTIONS)[K]['type'] extends 'boolean' ? boolean : (typeof QUOTE_EXTRA_OPTIONS)[K] extends { multiple: true } ? string[] : string };
+
+/** The signature as TPMT_SIGNATURE bytes: `--signature-format plain` wraps a raw signature for the AK's scheme. */
+export function readSignature(o: Extra & { signature: string }, akBytes: Uint8Array | undefined): Uint8Array {
+  const fmt = o['signature-format'] ?? 'tpmt';
+  if (fmt !== 'tpmt' && fmt !== 'plain') throw new UsageError(`--signature-format must be tpmt or plain, got '${fmt}'`);
+  const sig = readInput(o.signature, 'signature');
+  if (fmt === 'tpmt') {
+    if (o.scheme || o.hash) throw new UsageError('--scheme and --hash apply to --signature-format plain only');
+    return sig;
+  }
+  if (o.scheme && !['rsassa', 'rsapss', 'ecdsa'].includes(o.scheme)) throw new UsageError(`--scheme must be rsassa, rsapss or ecdsa, got '${o.scheme}'`);
+  if (!akBytes) throw new UsageError('--signature-format plain needs --ak (or --hcl-report, which carries the AK)');
+  return tpmtFromPlainSignature(sig, loadAkPublic(akBytes), { ...(o.scheme ? { scheme: o.scheme as PlainScheme } : {}), ...(o.hash ? { hash: o.hash } : {}) });
+}
+
+/** `--trust-store NAME`: anchors that carry their own EKU rule. */
+export function readTrustStores(names: string[] | undefined): TrustAnchorRule[] | undefined {
+  if (!names?.length) return undefined;
+  return names.flatMap((n) => {
+    if (!TRUST_STORE_NAMES.includes(n as TrustStoreName)) throw new UsageError(`--trust-store must be one of ${TRUST_STORE_NAMES.join(', ')}, got '${n}'`);
+    return trustStore(n as TrustStoreName);
+  });
+}
+
+/** `--trust-root FILE`: PEM (one or more certificates) or DER. */
+export function readTrustRoot(path: string): Uint8Array | string {
+  const b = readInput(path, 'trust root');
+  const t = tryUtf8Decode(b);
+  return t !== undefined && t.includes('-----BEGIN') ? t : b;
+}
+
+/** `--pcrs FILE` in tpm2-tools YAML form, when it is that (else undefined: the caller's other forms apply). */
+export function readPcrYaml(b: Uint8Array): ReturnType<typeof parsePcrYaml> | undefined {
+  const t = b.length < 1 << 20 ? tryUtf8Decode(b) : undefined;
+  return t !== undefined && isPcrYaml(t) ? parsePcrYaml(t) : undefined;
+}
+
+/** Confidential-VM and SVSM evidence paths, read from the flags (undefined when none given). */
+export function readCvmFlags(o: Extra): { hcl?: Uint8Array; snp?: Uint8Array; vcek?: Uint8Array; vcekChain: Uint8Array[]; tdQuote?: Uint8Array } | undefined {
+  if (!o['hcl-report'] && !o['snp-report']) {
+    if (o.vcek || o['td-quote'] || o['vcek-chain']) throw new UsageError('--vcek, --vcek-chain and --td-quote go with --hcl-report or --snp-report');
+    return undefined;
+  }
+  if (o['hcl-report'] && o['snp-report']) throw new UsageError('give --hcl-report or --snp-report, not both');
+  return {
+    ...(o['hcl-report'] ? { hcl: readInput(o['hcl-report'], 'HCL report') } : {}),
+    ...(o['snp-report'] ? { snp: readInput(o['snp-report'], 'SNP report') } : {}),
+    ...(o.vcek ? { vcek: new Uint8Array(readFileSync(o.vcek)) } : {}),
+    vcekChain: (o['vcek-chain'] ?? []).map((f) => readInput(f, 'VCEK chain')),
+    ...(o['td-quote'] ? { tdQuote: readInput(o['td-quote'], 'TD quote') } : {}),
+  };
+}
+
+/** JSON view of the hardware claims of a confidential-VM verification. */
+export function describePlatform(v: ConfidentialVmVerification | { platform: string; claims: Record<string, unknown> } | undefined): Record<string, unknown> {
+  return v ? { platform: { type: v.platform, claims: v.claims } } : {};
+}
+
+export type { QuoteVerification };
