@@ -71,8 +71,8 @@ describe.skipIf(!swtpmAvailable() || !azuriteAvailable())('aicert finetune with 
   it('uploads, survives the cut, confirms, verifies, then tears down; nothing left', async () => {
     const m = await makeMirror(join(tmp.dir, 'mirror'));
     const config = join(tmp.dir, 'aicert.yaml');
-    await writeFile(config, m.configYaml + AZURE);
     const full = 2 * GiB - 70_000;
+    await writeFile(config, `${m.configYaml}tiny_trainer_full_bytes: ${full}\n${AZURE}`);
     const lines: string[] = [];
     let runnerLog = '';
     // The first connection that carries 300 MiB is cut: mid-way through the big file.
@@ -135,7 +135,7 @@ describe.skipIf(!swtpmAvailable() || !azuriteAvailable())('aicert finetune with 
   async function interrupted(signals: number) {
     const m = await makeMirror(join(tmp.dir, `mirror-i${signals}`));
     const config = join(tmp.dir, `int-${signals}.yaml`);
-    await writeFile(config, m.configYaml + AZURE);
+    await writeFile(config, `${m.configYaml}tiny_trainer_full_bytes: ${192 << 20}\n${AZURE}`);
     const tpm = await provisionedSwtpm(ca);
     const emitter = new EventEmitter();
     const lines: string[] = [];
