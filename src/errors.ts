@@ -56,6 +56,7 @@ export type VerificationCode =
   | 'TDX_QE_REPORT_SIGNATURE_INVALID'
   | 'TDX_QE_BINDING_MISMATCH'
   | 'TDX_REPORT_MISMATCH'
+  // (PolicyError codes of this area: SNP_DEBUG_GUEST, CVM_POLICY_MISMATCH.)
   | (string & {});
 
 abstract class AicertError extends Error {

@@ -48,7 +48,7 @@ describe('parseEventLog on the project fixtures', () => {
     for (const b of [new Uint8Array(), new TextEncoder().encode('[]'), new TextEncoder().encode('hello world, not a log')]) {
       const e = unrecognised(b);
       expect(e.message).toMatch(/unrecognised/);
-      expect(Object.keys(e.reasons).sort()).toEqual(['aicert-json', 'cel-cbor', 'cel-json', 'cel-json-seq', 'cel-tlv', 'ima', 'tcg']);
+      expect(Object.keys(e.reasons).sort()).toEqual(['aicert-json', 'cel-cbor', 'cel-json', 'cel-json-seq', 'cel-tlv', 'ima', 'ima-ascii', 'tcg']);
     }
   });
 });

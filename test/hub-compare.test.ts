@@ -4,7 +4,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
+import { MalformedInputError, VerificationError } from '../src/errors.js';
 import { hubArtifactVerifier, listHubTree, parseHubRef, verifyOutputsOnHub, type HubCompareReport } from '../src/hub/index.js';
 import { parseSafetensorsHeader } from '../src/node/safetensors.js';
 import { sampleRepos, startFakeHub, type FakeHub, type FakeHubOptions, type FakeRepo } from './helpers/fake-hub.js';
@@ -114,3 +116,26 @@ function sampleSafetensors(n: number): Uint8Array {
   len.writeBigUInt64LE(BigInt(header.length));
   return new Uint8Array(Buffer.concat([len, header, Buffer.alloc(n, 1)]));
 }
+
+describe('fuzz: whatever the Hub answers, only typed errors come out', () => {
+  test('random bytes and random JSON as tree pages and revision answers', async () => {
+    let body: string | Buffer = '[]';
+    let sha: string | undefined;
+    const hub = await start({ lies: { treeBody: () => body, get revisionSha() { return sha; } } });
+    const json = fc.json({ maxDepth: 4 });
+    const hex = (n: number) => fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: n, maxLength: n });
+    const entry = fc.record({ type: fc.constantFrom('file', 'directory'), path: fc.constantFrom('a', 'b/c', '../x', 'model.safetensors'), size: fc.integer(), oid: hex(40), lfs: fc.option(fc.record({ oid: hex(64), size: fc.integer(), pointerSize: fc.nat(2000) })) }, { requiredKeys: [] });
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.uint8Array({ maxLength: 600 }).map((b) => Buffer.from(b)), json, fc.array(entry, { maxLength: 6 }).map((a) => JSON.stringify(a))), fc.option(fc.string({ maxLength: 50 })), async (b, s) => {
+        body = b;
+        sha = s ?? undefined;
+        try {
+          await verifyOutputsOnHub(REF, OUTPUTS, { endpoint: hub.url });
+        } catch (e) {
+          if (!(e instanceof VerificationError || e instanceof MalformedInputError)) throw e;
+        }
+      }),
+      { numRuns: 150 },
+    );
+  }, 60_000);
+});

@@ -1,5 +1,5 @@
 // Provisioning, teardown, state files, `aicert runs` and `aicert down` against the loopback ARM fake.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,6 +13,7 @@ import { ArmClient, ArmOperationError } from '../src/launcher/arm.js';
 import type { AzureSettings } from '../src/launcher/config.js';
 import { createRun, InterruptedError, parseLaunchUserData, provision, teardown, withCleanup } from '../src/launcher/provision.js';
 import { RunFile, type RunState } from '../src/launcher/state.js';
+import { exitOf, runTool, until, within } from './helpers/bounded.js';
 import { startFakeArm, type FakeArm, type FakeArmOptions } from './helpers/fake-arm.js';
 
 const SUB = '0b7e3a42-1c3d-4e5f-8a9b-0c1d2e3f4a5b';
@@ -164,23 +165,24 @@ describe('provision and teardown', () => {
       import { ArmClient, httpsFetch } from '${root}/src/launcher/arm.ts';
       import { createRun, provision, teardown, withCleanup } from '${root}/src/launcher/provision.ts';
       const env = JSON.parse(process.env.CHILD_ENV!);
-      const arm = new ArmClient({ endpoint: env.url, fetch: httpsFetch(env.ca), minPollIntervalMs: 5, credential: { getToken: async () => ({ token: env.token, expiresOnTimestamp: Date.now() + 3600e3 }) } });
+      const arm = new ArmClient({ endpoint: env.url, fetch: httpsFetch(env.ca), minPollIntervalMs: 5, pollIntervalMs: 5, baseDelayMs: 5, maxDelayMs: 20, credential: { getToken: async () => ({ token: env.token, expiresOnTimestamp: Date.now() + 3600e3 }) } });
       const run = await createRun(arm, env.azure, { home: env.home, runId: 'sigint-child' });
       try {
         await withCleanup((signal) => provision({ arm, azure: env.azure, run, nonce: new Uint8Array(32), signal }), () => teardown(run, arm, { conflictDelayMs: 100 }));
       } catch (e) { process.stderr.write(String(e) + '\\n'); process.exit(3); }
     `);
-    execFileSync(join(root, 'node_modules/.bin/esbuild'), [src, '--bundle', '--platform=node', '--format=esm', '--external:@azure/identity', `--outfile=${join(dir, 'child.mjs')}`], { stdio: 'pipe' });
+    await runTool(join(root, 'node_modules/.bin/esbuild'), [src, '--bundle', '--platform=node', '--format=esm', '--external:@azure/identity', `--outfile=${join(dir, 'child.mjs')}`], 30_000, 'esbuild to bundle the launcher child');
     const child = spawn(process.execPath, [join(dir, 'child.mjs')], {
       env: { ...process.env, CHILD_ENV: JSON.stringify({ url: fake.url, ca: fake.ca, token: fake.token, azure, home }) },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<number | null>((ok) => child.on('exit', (c) => ok(c)));
-    let sent = false;
-    const t = setInterval(() => !sent && fake.requests.some((q) => q.method === 'PUT' && q.path.endsWith('-nsg')) && (sent = child.kill('SIGINT')), 5);
-    const code = await exited.finally(() => clearInterval(t));
+    const exited = exitOf(child, 40_000, 'the launcher child to tear down and exit after SIGINT');
+    exited.catch(() => undefined);
+    await within(until(() => fake.requests.some((q) => q.method === 'PUT' && q.path.endsWith('-nsg')), 30_000, 'the child to PUT its NSG'), 30_000, 'the child to PUT its NSG', () => child.kill('SIGKILL'));
+    child.kill('SIGINT');
+    const code = await exited;
     expect(err).toMatch(/SIGINT: stopping[\s\S]*interrupted by SIGINT/);
     expect(code).toBe(3);
     expect(fake.resources()).toEqual([]);
@@ -217,8 +219,8 @@ describe('aicert runs / aicert down', () => {
     const t = setInterval(() => fake.requests.some((q) => q.method === 'PUT' && q.path.endsWith('-nic') && q.status === 201) && ac.abort(new Error('crash')), 2);
     await provision({ arm, azure, run, nonce: randomBytes(32), signal: ac.signal }).catch(() => {});
     clearInterval(t);
-    // Operations the dead process left running finish on their own (fake: opDelayMs + 300 ms).
-    await new Promise((ok) => setTimeout(ok, 500));
+    // Operations the dead process left running finish on their own (no waiting on the clock: the fake ends them now).
+    fake.settle();
     await run.resource('virtualMachine', run.state.resources[0]!.id.replace(/Network\/virtualNetworks\/.*-vnet$/, 'Compute/virtualMachines/never-sent'), '2024-07-01', 'creating');
     return run.state.runId;
   }

@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { createPublicKey } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseHclReport } from '../src/tpm/hcl.js';
@@ -115,6 +115,22 @@ describe('committed swtpm vectors: --pcrs YAML', () => {
     const r = await quote(['--ak', join(q, 'ak-rsa', 'ak.pub'), '--message', join(q, 'ak-rsa', 'quote.msg'), '--signature', join(q, 'ak-rsa', 'quote.sig'), '--pcrs', join(q, 'pcrread.yaml'), '--nonce', nonce]);
     expect([r.code, r.doc.error]).toEqual([0, undefined]);
     expect(r.doc.checks.find((c: { id: string }) => c.id === 'pcrs.digest').ok).toBe(true);
+  });
+  it('--trust-root DER (the openssl-made test root) verifies like its PEM; the untrusted root in DER fails', async () => {
+    const base = ['--ak', join(q, 'ak-rsa', 'ak.crt.der'), '--ak-chain', join(q, 'ak-rsa', 'intermediate.der'), '--message', join(q, 'ak-rsa', 'quote.msg'), '--signature', join(q, 'ak-rsa', 'quote.sig'), '--nonce', nonce];
+    for (const root of ['root.der', 'root.pem']) {
+      const r = await quote([...base, '--trust-root', join(q, 'ca', root)]);
+      expect([root, r.code, r.doc.error]).toEqual([root, 0, undefined]);
+    }
+    const bad = await quote([...base, '--trust-root', join(q, 'ca', 'untrusted-root.der')]);
+    expect([bad.code, bad.doc.code]).toEqual([1, 'CERT_UNTRUSTED_ROOT']);
+  });
+  it('aicert-verify --trust-store: the gce store alone does not trust the test CA; with its root as well the chain passes', async () => {
+    const doc = resolve(import.meta.dirname, '..', 'testvectors', 'aibom', 'aibom.json');
+    const at = JSON.parse(readFileSync(resolve(import.meta.dirname, '..', 'testvectors', 'aibom', 'manifest.json'), 'utf8')).generated_at as string;
+    const ak = async (extra: string[]) => JSON.parse((await runCli(['verify', doc, '--at', at, '--json', ...extra])).out).checks.find((c: { id: string }) => c.id === 'ak.certificate');
+    expect((await ak(['--trust-store', 'gce'])).ok).toBe(false);
+    expect((await ak(['--trust-store', 'gce', '--trust-root', resolve(import.meta.dirname, '..', 'testvectors', 'aibom', 'ca', 'root.pem')])).ok).toBe(true);
   });
   it('a YAML value changed by one digit fails PCR_DIGEST_MISMATCH; a truncated one is padded as tpm2-tools prints it', async () => {
     const y = readFileSync(join(q, 'pcrread.yaml'), 'utf8');

@@ -10,6 +10,7 @@ import type { EventLog } from '../eventlog/types.js';
 import { toHex } from '../util/bytes.js';
 import { digestSize, hashAlgByName, hashName } from '../util/hash.js';
 import { arr, lowerHex, obj, parseStrictJson, str, type Obj } from './json.js';
+import { parseCvmPolicy, type CvmPolicy } from './cvm.js';
 
 export const POLICY_V1_TYPE = 'https://aicert.dev/policy/v1';
 
@@ -36,10 +37,12 @@ export interface Policy {
   platformSubjects?: string[];
   /** Accept AIBOMs whose trainer ran without a sandbox (training_sandbox backend "none"); default refused. */
   allowUnconfinedTraining?: boolean;
+  /** Confidential-VM hardware claims (spec/policy.md §confidentialVm). */
+  confidentialVm?: CvmPolicy;
   description?: string;
 }
 
-const FIELDS = new Set(['_type', 'description', 'pcrs', 'bootEvents', 'containers', 'baseModels', 'datasets', 'requiredEvents', 'platformSubjects', 'allowUnconfinedTraining']);
+const FIELDS = new Set(['_type', 'description', 'pcrs', 'bootEvents', 'containers', 'baseModels', 'datasets', 'requiredEvents', 'platformSubjects', 'allowUnconfinedTraining', 'confidentialVm']);
 
 /** Validates a bank map `{"sha256": {...}}`; returns the bank's digest size. */
 function bankSize(bank: string, path: string): number {
@@ -99,6 +102,7 @@ export function parsePolicy(input: Policy | Obj | string | Uint8Array): Policy {
     }
   }
   if (o.containers !== undefined) p.containers = parseContainers(o.containers, 'policy.containers');
+  if (o.confidentialVm !== undefined) p.confidentialVm = parseCvmPolicy(o.confidentialVm);
   for (const f of ['baseModels', 'datasets'] as const) {
     if (o[f] === undefined) continue;
     p[f] = arr(o[f], `policy.${f}`).map((s, i) => {
@@ -177,6 +181,10 @@ export function mergePolicies(list: Policy[]): Policy {
     // Merged policies allow unconfined training only when every one that speaks of it allows it.
     if (p.allowUnconfinedTraining !== undefined) out.allowUnconfinedTraining = (out.allowUnconfinedTraining ?? true) && p.allowUnconfinedTraining;
     // "Any of these subjects" lists cannot be intersected by substring: two of them are refused, like boot events.
+    if (p.confidentialVm) {
+      if (out.confidentialVm) throw new MalformedInputError('two policies give confidentialVm rules', { path: 'policy.confidentialVm' });
+      out.confidentialVm = p.confidentialVm;
+    }
     if (p.platformSubjects) {
       if (out.platformSubjects) throw new MalformedInputError('two policies give platform subjects', { path: 'policy.platformSubjects' });
       out.platformSubjects = [...p.platformSubjects];

@@ -46,6 +46,8 @@ export interface Ctx {
   facts?: AppFacts;
   /** Set by the chain and quote steps. */
   chain?: AkChainResult;
+  /** Confidential VMs: HCLAkPub, vouched for by the hardware report instead of a certificate. */
+  cvmAk?: import('../tpm/keys.js').KeyMaterial;
   quote?: QuoteVerification;
   /** Quoted PCR values, set only after the signature and PCR digest verified. */
   quoted?: PcrValues;

@@ -20,6 +20,8 @@ export interface Evidence {
     akPublic?: Uint8Array;
     akCertificates: CertInput[];
   };
+  /** Confidential-VM hardware evidence (HCL report + VCEK or TD quote), v1 only: spec/confidential-vms.md. */
+  cvm?: import('./cvm.js').CvmEvidence;
   /** Binary TCG event log (binary_bios_measurements), v1 only. */
   bootEventLog?: Uint8Array;
   /** App events: the exact strings extended into PCR 14 and PCR 8. */
@@ -62,7 +64,7 @@ export interface Claims {
   compute?: { totalFlos: number[] };
   timing?: { finetuneSeconds?: number; startedOn?: string; finishedOn?: string };
   /** The AK certificate: who vouches for the TPM (e.g. an Azure Trusted Launch VM). */
-  platform?: { akSubject: string; akIssuer: string; anchor: string; description: string; azureVmId?: string };
+  platform?: { akSubject: string; akIssuer: string; anchor: string; description: string; azureVmId?: string; hardware?: Record<string, unknown> };
   quote?: { clock: string; resetCount: number; restartCount: number; safe: boolean; firmwareVersion: string; pcrSelection: string };
   /** sha256 of the TLS certificate bound through PCR 15. */
   tlsCertificateSha256?: string;
@@ -87,6 +89,10 @@ export interface VerifyAibomOptions {
   trustAnchors?: CertInput[];
   /** Extra intermediates for path building. */
   intermediates?: CertInput[];
+  /** Anchors with their own EKU rule (named stores such as `gce`; spec/confidential-vms.md §7). */
+  anchorRules?: import('../tpm/trust-stores.js').TrustAnchorRule[];
+  /** false: the AK certificate EKU is not required (default true). */
+  requireAikEku?: boolean;
   /** Time for certificate validity (default now). */
   at?: Date;
   /** Expected nonce: original documents compare qualifyingData raw; v1 requires evidence.nonce to equal it. */

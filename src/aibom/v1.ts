@@ -10,6 +10,7 @@ import { encodeCbor } from './cbor.js';
 import { arr, bytesField, canonicalBase64, isObj, lowerHex, obj, optStr, parseStrictJson, str, type Obj } from './json.js';
 import type { Evidence } from './types.js';
 import { toBase64 } from '../util/bytes.js';
+import { cvmToCbor, parseCvmEvidence } from './cvm.js';
 
 export const AIBOM_V1_TYPE = 'https://aicert.dev/aibom/v1';
 export const INTOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
@@ -84,10 +85,12 @@ export function parseV1(doc: Obj): Evidence {
     }
   }
   const pcrs = pcrValuesFromJson(pcrsJson, 'evidence.tpm.pcrs');
-  const certs = arr(tpm.akCertificates, 'evidence.tpm.akCertificates').map((c, i) =>
+  const certs = arr(tpm.akCertificates ?? (ev.cvm !== undefined ? [] : undefined), 'evidence.tpm.akCertificates').map((c, i) =>
     typeof c === 'string' && c.includes('-----BEGIN') ? canonicalPem(c, `evidence.tpm.akCertificates[${i}]`) : bytesField(c, `evidence.tpm.akCertificates[${i}]`),
   );
-  if (certs.length === 0) throw new MalformedInputError('no AK certificate', { path: 'evidence.tpm.akCertificates' });
+  // Confidential VMs: the hardware report vouches for the AK instead of a certificate (spec/confidential-vms.md).
+  const cvm = ev.cvm !== undefined ? parseCvmEvidence(ev.cvm) : undefined;
+  if (certs.length === 0 && !cvm) throw new MalformedInputError('no AK certificate', { path: 'evidence.tpm.akCertificates' });
   const tls = optStr(ev.tlsCertificate, 'evidence.tlsCertificate');
   const nonce = lowerHex(ev.nonce, 'evidence.nonce');
   if (nonce.length < 16 || nonce.length > 64) throw new MalformedInputError('nonce must be 16..64 bytes', { path: 'evidence.nonce' });
@@ -101,6 +104,7 @@ export function parseV1(doc: Obj): Evidence {
       ...(tpm.akPublic !== undefined ? { akPublic: bytesField(tpm.akPublic, 'evidence.tpm.akPublic') } : {}),
       akCertificates: certs,
     },
+    ...(cvm ? { cvm } : {}),
     ...(ev.bootEventLog !== undefined ? { bootEventLog: bytesField(ev.bootEventLog, 'evidence.bootEventLog') } : {}),
     app: appLog(ev.appEventLog),
     ...(tls !== undefined ? { tlsCertificate: tls } : {}),
@@ -120,11 +124,12 @@ export function aibomToCbor(doc: Obj): Uint8Array {
   const b = (v: unknown, p: string): Uint8Array => bytesField(v, p);
   const outTpm: Obj = { ...tpm };
   for (const f of BYTE_FIELDS) if (tpm[f] !== undefined) outTpm[f] = b(tpm[f], `evidence.tpm.${f}`);
-  outTpm.akCertificates = arr(tpm.akCertificates, 'evidence.tpm.akCertificates').map((c, i) =>
+  if (tpm.akCertificates !== undefined || ev.cvm === undefined) outTpm.akCertificates = arr(tpm.akCertificates, 'evidence.tpm.akCertificates').map((c, i) =>
     typeof c === 'string' && c.includes('-----BEGIN') ? c : b(c, `evidence.tpm.akCertificates[${i}]`),
   );
   const outEv: Obj = { ...ev, tpm: outTpm };
   if (ev.bootEventLog !== undefined) outEv.bootEventLog = b(ev.bootEventLog, 'evidence.bootEventLog');
+  if (ev.cvm !== undefined) outEv.cvm = cvmToCbor(obj(ev.cvm, 'evidence.cvm'));
   return encodeCbor({ ...doc, statement: b(doc.statement, 'statement'), evidence: outEv });
 }
 

@@ -8,6 +8,7 @@ import { parseEventLog } from '../eventlog/detect.js';
 import { initialPcrValue, replay } from '../eventlog/replay.js';
 import type { EventLog, LogEvent, PcrBanks } from '../eventlog/types.js';
 import { toHex, tryFromHex, tryUtf8Decode } from '../util/bytes.js';
+import { replayCcmr } from '../eventlog/cel-ccmr.js';
 import { digestSize, hashAlgByName, hashName } from '../util/hash.js';
 import { markJsonPrinted, parse, readInput, UsageError } from './io.js';
 import { StreamWriter } from './stream-out.js';
@@ -68,6 +69,14 @@ function pcrsJson(rep: PcrBanks): Record<string, Record<string, string>> {
   return o;
 }
 
+/** Byte values inside decoded data (e.g. unknown CEL content) as lowercase hex, not as index→byte objects. */
+function hexBytes(v: unknown, depth = 0): unknown {
+  if (v instanceof Uint8Array) return toHex(v);
+  if (depth > 32 || v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map((x) => hexBytes(x, depth + 1));
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, hexBytes(x, depth + 1)]));
+}
+
 /** An event as JSON: digests keyed by bank name, raw data in hex, decoded data as decoded. */
 function eventJson(e: LogEvent): Record<string, unknown> {
   return {
@@ -77,7 +86,7 @@ function eventJson(e: LogEvent): Record<string, unknown> {
     typeName: e.typeName,
     digests: Object.fromEntries(e.digests.map((d) => [hashName(d.alg), toHex(d.digest)])),
     data: toHex(e.data),
-    ...(e.decoded !== undefined ? { decoded: e.decoded } : {}),
+    ...(e.decoded !== undefined ? { decoded: hexBytes(e.decoded) } : {}),
     ...(e.noExtend ? { noExtend: true } : {}),
     offset: e.offset,
   };
@@ -137,7 +146,9 @@ export async function run(argv: string[]): Promise<number> {
   const w = new StreamWriter();
   if (values.json) {
     markJsonPrinted();
-    await w.jsonDocument({ format: log.format, pcrs: pcrsJson(rep) }, 'events', (function* () {
+    // CEL CCMR records extend confidential-computing MRs, reported apart from PCRs (spec/confidential-vms.md §10).
+    const mrs = replayCcmr(log);
+    await w.jsonDocument({ format: log.format, pcrs: pcrsJson(rep), ...(mrs.size ? { mrs: pcrsJson(mrs) } : {}) }, 'events', (function* () {
       for (const e of log.events) yield eventJson(e);
     })());
     for (const x of log.warnings) err(`warning: ${x}`);

@@ -4,6 +4,7 @@
  * (cloud resources are still deleted), 2 usage or config error (nothing was created), 3 the flow could not complete.
  * The runner log goes to stderr live; with --json stdout holds exactly one JSON document.
  */
+import { dirname } from 'node:path';
 import { runFinetune, type FinetuneOptions, type FinetuneResult } from '../launcher/finetune.js';
 import type { VerifyAibomResult } from '../aibom/types.js';
 import { idCard } from './cmd-verify.js';
@@ -12,7 +13,7 @@ import { parse, printChecks, printJson, readInput, UsageError } from './io.js';
 
 const USAGE =
   'aicert finetune [--config aicert.yaml] [--dir DIR] [--runner URL] [--storage-url URL] [--trust-root PEM]... ' +
-    '[--measurements FILE] [--containers FILE] [--allow-replayable-attestation] [--allow-unattested-platform] [--allow-from CIDR] [--upload-parallel N] [--delete-unsaved-outputs] [--json]';
+    '[--measurements FILE] [--containers FILE] [--allow-replayable-attestation] [--allow-unattested-platform] [--qemu DIR --mirror DIR] [--allow-from CIDR] [--upload-parallel N] [--delete-unsaved-outputs] [--json]';
 
 const HELP = `usage: ${USAGE}
 
@@ -24,6 +25,9 @@ Fine-tunes the pinned base model on the pinned dataset of the config on an attes
   --trust-root PEM                AK trust anchor (repeatable; default the Azure vTPM root 2023)
   --measurements FILE             golden PCR values {"measurements": {"<pcr>": "<hex>"}} (boot policy)
   --containers FILE               expected image ids {"<image>": "sha256:<hex>"}
+  --qemu DIR                      boot the runner image DIR (aicert image build) locally under QEMU + OVMF + swtpm
+                                  and run the flow against the runner inside it, verified with DIR/policy.json
+  --mirror DIR                    with --qemu: the model/dataset mirror (ORG/NAME/<commit>/, datasets/ORG/NAME/<commit>/)
   --allow-replayable-attestation  accept a runner without nonce support (original aicert protocol; weaker)
   --allow-unattested-platform     send the config without --measurements: then nothing proves which firmware, kernel
                                   and OS the runner boots, only that its AK is in a TPM; without it, exit 1
@@ -88,6 +92,8 @@ export async function run(argv: string[], deps: Partial<FinetuneOptions> = {}): 
       measurements: { type: 'string' },
       containers: { type: 'string' },
       'allow-replayable-attestation': { type: 'boolean' },
+      qemu: { type: 'string' },
+      mirror: { type: 'string' },
       'allow-unattested-platform': { type: 'boolean' },
       'allow-from': { type: 'string' },
       'delete-unsaved-outputs': { type: 'boolean' },
@@ -102,7 +108,12 @@ export async function run(argv: string[], deps: Partial<FinetuneOptions> = {}): 
     return 0;
   }
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'\nusage: ${USAGE}`);
+  if ((o.qemu !== undefined) !== (o.mirror !== undefined)) throw new UsageError(`--qemu and --mirror go together\nusage: ${USAGE}`);
+  if (o.qemu && o.runner) throw new UsageError(`--qemu and --runner exclude each other\nusage: ${USAGE}`);
+  const log = deps.log ?? ((l: string) => process.stderr.write(`aicert finetune: ${l}\n`));
+  const local = o.qemu ? await (await import('../launcher/qemu-finetune.js')).qemuFinetuneOptions(o.qemu, o.mirror!, o.dir ?? dirname(o.config ?? 'aicert.yaml'), log) : {};
   const opts: FinetuneOptions = {
+    ...local,
     ...deps,
     config: o.config ?? 'aicert.yaml',
     ...(o.dir ? { dir: o.dir } : {}),
@@ -114,7 +125,7 @@ export async function run(argv: string[], deps: Partial<FinetuneOptions> = {}): 
     ...(o['allow-replayable-attestation'] ? { allowReplayable: true } : {}),
     ...(o['allow-unattested-platform'] ? { allowUnattestedPlatform: true } : {}),
     ...uploadFlags(o),
-    log: deps.log ?? ((l) => process.stderr.write(`aicert finetune: ${l}\n`)),
+    log,
   };
   const r = await runFinetune(opts);
   if (r.error) process.stderr.write(`aicert finetune: ${r.exit === 2 ? 'error' : 'failed'}: ${r.error}\n`);

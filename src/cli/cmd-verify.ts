@@ -10,10 +10,12 @@ import { hashFile } from '../node/hashing.js';
 import { verifyArtifacts } from '../node/artifacts.js';
 import { tryFromHex } from '../util/bytes.js';
 import { parse, printChecks, printJson, readInput, UsageError } from './io.js';
+import { readTrustStores } from './quote-inputs.js';
 
 const USAGE =
   'aicert-verify ATTESTATION [--trust-root PEM]... [--measurements FILE] [--containers FILE] [--policy FILE] ' +
-  '[--nonce HEX] [--at ISO8601] [--model PATH]... [--allow-unchecked-platform] [--allow-simulation] [--json]';
+  '[--nonce HEX] [--at ISO8601] [--model PATH]... [--hf ORG/NAME@REV [--hf-endpoint URL]] [--allow-unchecked-platform] [--allow-simulation] ' +
+  '[--trust-store azure|gce]... [--no-require-aik-eku] [--json]';
 
 const HELP = `usage: ${USAGE}
 
@@ -25,6 +27,9 @@ Verifies an AI model certificate: the original aicert attestation.json or an AIB
   --nonce HEX                 the quote must carry this nonce (original: raw qualifying data; AIBOM v1: its binding)
   --at ISO8601                time at which certificates must be valid (default now)
   --model PATH                output file or directory to check against the bound digests (repeatable)
+  --hf ORG/NAME@REV           compare the bound digests with that Hub commit's tree (REV: the 40-hex commit;
+                              datasets/ORG/NAME@REV for a dataset); LFS weights are not downloaded. HF_TOKEN if gated
+  --hf-endpoint URL           the Hub to ask (default $HF_ENDPOINT, else https://huggingface.co)
   --allow-unchecked-platform  accept that no golden PCR values / container ids were given (still listed as not checked)
   --allow-simulation          accept original documents made in simulation mode (NO hardware evidence at all)
   --json                      {"valid", "checks": [{"id", "ok", "detail"}], "claims"}
@@ -105,12 +110,16 @@ export async function run(argv: string[]): Promise<number> {
     argv,
     {
       'trust-root': { type: 'string', multiple: true },
+      'trust-store': { type: 'string', multiple: true },
+      'no-require-aik-eku': { type: 'boolean' },
       measurements: { type: 'string' },
       containers: { type: 'string' },
       policy: { type: 'string' },
       nonce: { type: 'string' },
       at: { type: 'string' },
       model: { type: 'string', multiple: true },
+      hf: { type: 'string' },
+      'hf-endpoint': { type: 'string' },
       'allow-unchecked-platform': { type: 'boolean' },
       'allow-simulation': { type: 'boolean' },
       json: { type: 'boolean' },
@@ -135,17 +144,29 @@ export async function run(argv: string[]): Promise<number> {
     opts.at = at;
   }
   if (o['trust-root']) opts.trustAnchors = o['trust-root'].map((p) => readInput(p, 'trust root'));
+  // Named stores whose anchors carry their own EKU rule (spec/confidential-vms.md §7).
+  const stores = readTrustStores(o['trust-store']);
+  if (stores) opts.anchorRules = stores;
+  if (o['no-require-aik-eku']) opts.requireAikEku = false;
   if (o.measurements) opts.measurements = readInput(o.measurements, 'measurements file');
   if (o.containers) opts.containers = readInput(o.containers, 'containers file');
   if (o.policy) opts.policy = readInput(o.policy, 'policy file');
   if (o['allow-unchecked-platform']) opts.allowUncheckedPlatform = true;
   if (o['allow-simulation']) opts.allowSimulation = true;
   if (o.model?.length) opts.artifacts = modelVerifier(o.model);
+  // --hf: bound outputs against a pinned Hub commit (spec/hub.md), loaded only when asked for
+  const hub = o.hf !== undefined || o['hf-endpoint'] !== undefined ? await import('../node/hub-verify.js') : undefined;
+  const hubRun = hub?.hubFromCli(o.hf, o['hf-endpoint'], process.env);
+  if (hubRun && o.model?.length) throw new UsageError('give --model or --hf, not both');
+  if (hubRun) opts.artifacts = hubRun.artifacts;
   const doc = readInput(positionals[0]!, 'attestation');
   const r = await verifyAibom(doc, opts);
   if (o.json) {
     for (const x of r.warnings) process.stderr.write(`aicert verify: warning: ${x}\n`);
-    printJson({ valid: r.valid, checks: r.checks, claims: r.claims });
-  } else printHuman(r);
+    printJson({ valid: r.valid, checks: r.checks, claims: r.claims, ...(hubRun?.report() ? { hub: hubRun.report() } : {}) });
+  } else {
+    for (const line of hubRun?.report() ? hub!.hubReportLines(hubRun.report()!) : []) process.stdout.write(line + '\n');
+    printHuman(r);
+  }
   return r.valid ? 0 : 1;
 }

@@ -15,6 +15,7 @@ const COMMANDS: Record<string, () => Promise<{ run: Command }>> = {
   runs: () => import('./cmd-runs.js'),
   down: () => import('./cmd-down.js'),
   finetune: () => import('./cmd-finetune.js'),
+  image: () => import('./cmd-image.js'),
   runner: () => import('./cmd-runner.js'),
 };
 
@@ -34,6 +35,7 @@ commands:
   runs       list fine-tune runs recorded in $AICERT_HOME (default ~/.aicert) (--json)
   down       delete every cloud resource a run still owns (down RUN)
   finetune   fine-tune on an attested runner (Azure VM or --runner URL) and verify the result
+  image      build the runner image (image build --out DIR) or put it on an Azure gallery (image upload)
   runner     the reference runner a VM image starts (runner --help)
 
 Run 'aicert <command> --help' for a command's options.`;

@@ -9,6 +9,7 @@ import { bytesEqual, toHex } from '../util/bytes.js';
 import { hash } from '../util/hash.js';
 import { CEL_CONTENT, CEL_MGT, buildCelLog, checkDigest, mgtName, pcclientContent, textOf, type CelContent, type CelRecord } from './cel.js';
 import { MAX_RECORDS } from './cel-json.js';
+import { CEL_CCMR_TYPE, MAX_CCMR } from './cel-ccmr.js';
 import type { EventLog } from './types.js';
 
 /** One TLV field. */
@@ -74,7 +75,8 @@ function readRecord(r: Reader, n: number): CelRecord {
   const idx = readTlv(r);
   if (idx.type === 1) rec.pcr = tlvUint(idx, 'pcr', 0xffffffff);
   else if (idx.type === 2) rec.nvIndex = tlvUint(idx, 'nv_index', 0xffffffff);
-  else r.fail(`record ${n}: expected pcr (1) or nv_index (2), found type ${idx.type}`, idx.at);
+  else if (idx.type === CEL_CCMR_TYPE) rec.ccmr = tlvUint(idx, 'ccmr', MAX_CCMR);
+  else r.fail(`record ${n}: expected pcr (1), nv_index (2) or ccmr (108), found type ${idx.type}`, idx.at);
   const dig = readTlv(r);
   if (dig.type !== 3) r.fail(`record ${n}: expected digests (type 3), found type ${dig.type}`, dig.at);
   rec.digests = children(dig, 'digests').map((d) => checkDigest(d.type, d.value, { offset: d.at }));

@@ -9,6 +9,7 @@ import { digestSize, hash, hashInfo, hashName } from '../util/hash.js';
 import { decodeEventData } from './decode.js';
 import { MAX_PCR, TCG_EV, eventTypeName } from './names.js';
 import type { EventDigest, EventLog, LogEvent, LogFormat } from './types.js';
+import { ccmrName } from './cel-ccmr.js';
 
 /** CEL content types (CEL v1.0 Table 2; 9 = systemd as used by libcel/Safford's cel.h). */
 export const CEL_CONTENT = { cel_mgt: 4, pcclient_std: 5, ima_template: 7, ima_tlv: 8, systemd: 9 } as const;
@@ -29,6 +30,8 @@ export interface CelRecord {
   recnum?: number;
   pcr?: number;
   nvIndex?: number;
+  /** Confidential-computing measurement register index (CEL-TLV type 108; spec/confidential-vms.md §10). */
+  ccmr?: number;
   digests: EventDigest[];
   content: CelContent;
   /** Byte offset of the record (TLV, CBOR) or its position (JSON). */
@@ -92,9 +95,9 @@ function toEvent(rec: CelRecord, index: number, warnings: string[], lastRecnum: 
     algs.add(d.alg);
   }
   // Exactly one of pcr / nv_index; NV indexes are not PCRs and are never replayed into one.
-  if ((rec.pcr === undefined) === (rec.nvIndex === undefined)) throw new MalformedInputError(`CEL record ${index}: needs exactly one of pcr and nv_index`, where);
+  if ([rec.pcr, rec.nvIndex, rec.ccmr].filter((x) => x !== undefined).length !== 1) throw new MalformedInputError(`CEL record ${index}: needs exactly one of pcr, nv_index and ccmr`, where);
   if (rec.pcr !== undefined && (rec.pcr < 0 || rec.pcr > MAX_PCR)) throw new MalformedInputError(`CEL record ${index}: PCR ${rec.pcr} out of range`, where);
-  const key = rec.pcr !== undefined ? `pcr${rec.pcr}` : `nv${rec.nvIndex}`;
+  const key = rec.pcr !== undefined ? `pcr${rec.pcr}` : rec.ccmr !== undefined ? `mr${rec.ccmr}` : `nv${rec.nvIndex}`;
   // recnum must increase per index (implementations number per index or globally, from 0 or 1).
   if (rec.recnum !== undefined) {
     const prev = lastRecnum.get(key);
@@ -147,6 +150,11 @@ function toEvent(rec: CelRecord, index: number, warnings: string[], lastRecnum: 
     decoded.nvIndex = rec.nvIndex;
     noExtend = true;
     warnings.push(`CEL record ${index}: extends NV index 0x${rec.nvIndex.toString(16)}, not a PCR; not replayed`);
+  }
+  // CCMR records extend a hardware MR, never a PCR: replayCcmr (cel-ccmr.ts) replays them.
+  if (rec.ccmr !== undefined) {
+    Object.assign(decoded, { ccmr: rec.ccmr, register: ccmrName(rec.ccmr) });
+    noExtend = true;
   }
   const ev: LogEvent = { index, pcr: rec.pcr ?? -1, type, typeName, digests: rec.digests, data, decoded, offset: rec.offset };
   if (noExtend) ev.noExtend = true;

@@ -9,6 +9,8 @@ import { parseAicertJson } from './aicert-json.js';
 import { parseCelCbor } from './cel-cbor.js';
 import { parseCelJson, parseCelJsonSeq } from './cel-json.js';
 import { parseCelTlv } from './cel-tlv.js';
+import { CEL_CCMR_TYPE } from './cel-ccmr.js';
+import { isImaAscii, parseImaAscii } from './ima-ascii.js';
 import { parseImaLog, plausibleTemplateName, type ImaOptions } from './ima.js';
 import { MAX_PCR, TCG_EV } from './names.js';
 import { parseTcgLog, type TcgParseOptions } from './tcg.js';
@@ -28,7 +30,7 @@ export interface ParseEventLogOptions {
 }
 
 /** Detector names, as used in `reasons`. */
-export type DetectorName = 'tcg' | 'cel-json-seq' | 'cel-json' | 'aicert-json' | 'ima' | 'cel-tlv' | 'cel-cbor';
+export type DetectorName = 'tcg' | 'cel-json-seq' | 'cel-json' | 'aicert-json' | 'ima' | 'ima-ascii' | 'cel-tlv' | 'cel-cbor';
 
 /** The error parseEventLog throws when no format (or more than one) accepts the input. */
 export type UnrecognisedLogError = MalformedInputError & { reasons: Partial<Record<DetectorName, string>> };
@@ -110,12 +112,18 @@ const DETECTORS: Detector[] = [
     parse: (b, o) => parseImaLog(b, o.ima),
   },
   {
+    // ASCII IMA list (ascii_runtime_measurements): "PCR template-hash template-name ..." lines (spec/confidential-vms.md §10).
+    name: 'ima-ascii',
+    sniff: (b) => (isImaAscii(b) ? 'strong' : 'not "PCR template-hash template-name" lines'),
+    parse: (b) => parseImaAscii(b),
+  },
+  {
     // CEL-TLV: a recnum field (type 0, length 0..8) followed by a pcr or nv_index field.
     name: 'cel-tlv',
     sniff(b) {
       if (b.length < 10 || b[0] !== 0) return 'does not start with a recnum TLV';
       const n = be32(b, 1);
-      return n <= 8 && (b[5 + n] === 1 || b[5 + n] === 2) ? 'weak' : 'does not start with recnum and pcr TLVs';
+      return n <= 8 && (b[5 + n] === 1 || b[5 + n] === 2 || b[5 + n] === CEL_CCMR_TYPE) ? 'weak' : 'does not start with recnum and pcr TLVs';
     },
     parse: (b) => parseCelTlv(b),
   },

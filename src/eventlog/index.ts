@@ -19,3 +19,6 @@ export { parseEventLog, type ParseEventLogOptions, type DetectorName, type Unrec
 // Golden values from a UKI image (PE/COFF Authenticode, systemd-stub and kernel-stub measurements).
 export { parsePe, authenticodeHash, hashedSections, findSection, sectionData, type PeImage } from './pe.js';
 export { predictPcrs, utf16leZ, STUB_252_SECTIONS, UKI_SPEC_SECTIONS, type PcrPrediction } from './predict.js';
+// Confidential VMs: CCMR records of CEL-TLV and ASCII IMA lists (spec/confidential-vms.md §10).
+export { replayCcmr, compareRtmrs, ccmrName, CEL_CCMR_TYPE } from './cel-ccmr.js';
+export { parseImaAscii, isImaAscii } from './ima-ascii.js';

@@ -9,6 +9,7 @@ export type LogFormat =
   | 'cel-tlv'
   | 'cel-cbor'
   | 'ima'
+  | 'ima-ascii'
   | 'aicert-json';
 
 /** One digest of an event, in one PCR bank. */

@@ -45,7 +45,7 @@ export interface HubCompareOptions {
   readFile?: (file: HubFile) => Promise<Uint8Array>;
   /** Largest file `readFile` is asked for. Default 10 MiB. */
   maxReadBytes?: number;
-  /** Checks a matched `*.safetensors` file's header (e.g. read by range); a throw marks the file a mismatch. */
+  /** Checks a matched `*.safetensors` header (e.g. read by range); a MalformedInputError marks it a mismatch. */
   checkSafetensors?: (file: HubFile) => Promise<string | void>;
   /** More paths that are not outputs (e.g. `--ignore GLOB`); listed as conventional, never failing. */
   ignore?: (path: string) => boolean;
@@ -126,7 +126,9 @@ async function judge(name: string, set: Map<string, string>, f: HubFile, opts: H
       const note = await opts.checkSafetensors(f);
       if (note) r.reason = note;
     } catch (e) {
-      return { ...r, status: 'mismatch', reason: `safetensors header refused: ${(e as Error).message}` };
+      // a malformed header is this file's verdict; anything the Hub did wrong while serving it is the Hub's error
+      if (!(e instanceof MalformedInputError)) throw e;
+      return { ...r, status: 'mismatch', reason: `safetensors header refused: ${e.message}` };
     }
   }
   return r;

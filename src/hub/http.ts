@@ -6,6 +6,7 @@
  */
 import { VerificationError, MalformedInputError } from '../errors.js';
 import { checkJson } from '../aibom/json.js';
+import { concat } from '../util/bytes.js';
 
 export interface HubHttpOptions {
   /** Hub base URL (the `HF_ENDPOINT` convention; the caller reads the environment). Default https://huggingface.co. */
@@ -200,11 +201,5 @@ export async function readBounded(res: Response, max: number, what: string): Pro
     if (e instanceof VerificationError) throw e;
     fail('HUB_RESPONSE_INVALID', `the Hub's answer for ${what.slice(0, 200)} broke off: ${(e as Error).message}`);
   }
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.byteLength;
-  }
-  return out;
+  return concat(...parts);
 }

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { isMap, isScalar, type Node } from 'yaml';
 import { ConfigError, findPair, parseAxolotlConfig, scalarString, type Fail, type PinnedDataset, type PinnedRepo } from '../wire/config.js';
+import { checkSecurityType, type SecurityType } from './confidential.js';
 
 // The axolotl rules live in the wire module the runner shares.
 export { ConfigError, type PinnedDataset, type PinnedRepo };
@@ -18,6 +19,8 @@ export interface AzureSettings {
   imageId: string;
   vmSize: string;
   secureBoot: boolean;
+  /** TrustedLaunch (default) or ConfidentialVM (src/launcher/confidential.ts). */
+  securityType?: SecurityType;
 }
 
 /** A validated `aicert.yaml`. */
@@ -48,6 +51,7 @@ const AZURE_KEYS: Record<string, keyof AzureSettings> = {
   image_id: 'imageId',
   vm_size: 'vmSize',
   secure_boot: 'secureBoot',
+  security_type: 'securityType',
 };
 
 /** Reads and validates a config file. */
@@ -87,7 +91,7 @@ function readAzureSection(sec: Node | null, fail: Fail): Partial<AzureSettings> 
     const s = scalarString(v, path, fail);
     const bad = checkAzureValue(field, s);
     if (bad) fail(`${path} ${bad}`, v, path);
-    out[field] = s;
+    (out as Record<string, unknown>)[field] = s;
   }
   return out;
 }
@@ -101,6 +105,7 @@ export function checkAzureValue(field: Exclude<keyof AzureSettings, 'secureBoot'
     imageId:
       /^\/subscriptions\/[0-9a-fA-F-]{36}\/resourceGroups\/[-\w.()]{1,90}\/providers\/Microsoft\.Compute\/galleries\/[\w.]{1,80}\/images\/[-\w.]{1,80}(\/versions\/[-\w.]{1,80})?$/i,
     vmSize: /^[A-Za-z][A-Za-z0-9_]{0,63}$/,
+    securityType: /^(TrustedLaunch|ConfidentialVM)$/,
   };
   const what: Record<typeof field, string> = {
     subscriptionId: 'must be a subscription GUID',
@@ -108,6 +113,7 @@ export function checkAzureValue(field: Exclude<keyof AzureSettings, 'secureBoot'
     location: 'must be a region name such as westeurope',
     imageId: 'must be a gallery image id /subscriptions/…/providers/Microsoft.Compute/galleries/G/images/I[/versions/V]',
     vmSize: 'must be a VM size such as Standard_NC24ads_A100_v4',
+    securityType: 'must be TrustedLaunch or ConfidentialVM',
   };
   return ok[field].test(v) ? undefined : `${what[field]}, got ${JSON.stringify(v)}`;
 }
@@ -119,6 +125,7 @@ const ENV: Record<keyof AzureSettings, string> = {
   imageId: 'AZURE_IMAGE_ID',
   vmSize: 'AZURE_VM_SIZE',
   secureBoot: 'AZURE_SECURE_BOOT',
+  securityType: 'AZURE_SECURITY_TYPE',
 };
 
 /**
@@ -140,10 +147,12 @@ export function resolveAzureSettings(config: Pick<LauncherConfig, 'azure' | 'fil
     }
     const bad = checkAzureValue(field, raw);
     if (bad) throw new ConfigError(file, `${ENV[field]} ${bad}`);
-    out[field] = raw;
+    (out as Record<string, unknown>)[field] = raw;
   }
   out.vmSize ??= DEFAULT_VM_SIZE;
   out.secureBoot ??= false;
+  const badType = checkSecurityType(out.securityType ?? 'TrustedLaunch', out.vmSize);
+  if (badType) throw new ConfigError(file, badType);
   const missing = (['subscriptionId', 'resourceGroup', 'location', 'imageId'] as const).filter((f) => out[f] === undefined);
   if (missing.length)
     throw new ConfigError(

@@ -25,7 +25,7 @@ import { preflight, PreflightError } from './preflight.js';
 import { probeStorage } from './blob.js';
 import { RunnerClient } from './runner-client.js';
 import type { RunFile } from './state.js';
-import { policyFromMeasurements, type Policy } from '../aibom/policy.js';
+import { mergePolicies, policyFromMeasurements, type Policy } from '../aibom/policy.js';
 
 export interface FinetuneOptions {
   config: string;
@@ -40,6 +40,10 @@ export interface FinetuneOptions {
   measurements?: Uint8Array | string | Record<string, unknown>;
   containers?: Uint8Array | string | Record<string, unknown>;
   allowReplayable?: boolean;
+  /** A local VM instead of Azure (aicert finetune --qemu): booted with the launch nonce, stopped on every path. */
+  localVm?: (launchNonce: Uint8Array, signal: AbortSignal) => Promise<{ url: string; trustAnchors?: CertInput[]; stop(): Promise<void> }>;
+  /** A policy every document must also satisfy (e.g. the runner image's policy.json). */
+  basePolicy?: Policy;
   /** Send the config without golden boot values (--measurements): the boot stack of the runner is then unproven. */
   allowUnattestedPlatform?: boolean;
   /** Azure: ARM client options (credential, endpoint, CA…), state folder, runner port (default 443). */
@@ -124,15 +128,16 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
   let cfg, azure, storage, policy: Policy;
   try {
     cfg = await loadConfig(o.config);
-    azure = o.runnerUrl ? undefined : resolveAzureSettings(cfg);
+    azure = o.runnerUrl || o.localVm ? undefined : resolveAzureSettings(cfg);
     if (o.runnerUrl && !/^https:\/\/[^/?#]+\/?$/.test(o.runnerUrl)) throw new MalformedInputError(`--runner must be https://HOST[:PORT], got ${o.runnerUrl}`, { path: '--runner' });
     storage = o.storageUrl ? parseContainerUrl(o.storageUrl) : undefined;
     if (cfg.datasets.length !== 1) throw new MalformedInputError(`${cfg.file}: exactly one dataset is supported by the runner`, { path: 'datasets' });
-    policy = {
+    const own: Policy = {
       ...(o.measurements !== undefined ? policyFromMeasurements(o.measurements) : {}),
       baseModels: [`${cfg.baseModel.repo}@${cfg.baseModel.revision}`],
       datasets: cfg.datasets.map((d) => `${d.repo}@${d.revision}`),
     };
+    policy = o.basePolicy ? mergePolicies([o.basePolicy, own]) : own;
   } catch (e) {
     return { exit: 2, error: (e as Error).message, files };
   }
@@ -145,6 +150,8 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
   let arm: ArmClient | undefined;
   const guard = new OutputGuard();
   let heldBy: string | undefined;
+  let stopVm: (() => Promise<void>) | undefined;
+  let trustAnchors = o.trustAnchors;
 
   const flow = async (signal: AbortSignal): Promise<void> => {
     // ---- 1. the runner: a new VM (launch nonce in userData), or --runner
@@ -152,6 +159,13 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
     if (storage && auth) await probeStorage(storage, auth, signal);
     let url = o.runnerUrl?.replace(/\/$/, '');
     let launchNonce: Uint8Array | undefined;
+    if (!url && o.localVm) {
+      launchNonce = randomBytes(32);
+      const vm = await o.localVm(launchNonce, signal);
+      stopVm = vm.stop;
+      url = vm.url;
+      if (vm.trustAnchors) trustAnchors = [...(trustAnchors ?? []), ...vm.trustAnchors];
+    }
     if (!url) {
       arm = new ArmClient({ log, ...o.arm });
       // Everything Azure must offer is read before the first resource exists (exit 2 or 3).
@@ -165,7 +179,7 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
       url = `https://${vm.publicIp.includes(':') ? `[${vm.publicIp}]` : vm.publicIp}:${port}`;
     }
     // ---- 2. attested TLS (a new VM needs time to boot: network errors are retried until readyTimeoutMs)
-    const atlsOpts = { ...(o.trustAnchors ? { trustAnchors: o.trustAnchors } : {}), policy, signal, ...(launchNonce ? { launchNonce } : {}), ...(o.allowReplayable ? { allowReplayable: true } : {}) };
+    const atlsOpts = { ...(trustAnchors ? { trustAnchors } : {}), policy, signal, ...(launchNonce ? { launchNonce } : {}), ...(o.allowReplayable ? { allowReplayable: true } : {}) };
     const deadline = Date.now() + (o.runnerUrl ? 0 : (o.readyTimeoutMs ?? 600_000));
     let session: AtlsSession;
     for (;;) {
@@ -247,7 +261,7 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
       : undefined;
     const vo: VerifyAibomOptions = {
       policy,
-      ...(o.trustAnchors ? { trustAnchors: o.trustAnchors } : {}),
+      ...(trustAnchors ? { trustAnchors } : {}),
       ...(o.containers !== undefined ? { containers: o.containers } : {}),
       ...(artifacts ? { artifacts } : {}),
     };
@@ -261,6 +275,7 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
   };
 
   const cleanup = async () => {
+    await stopVm?.();
     if (!run || !arm) return;
     // The VM holds the only copy of some output: it stays unless the user asked otherwise.
     if (guard.atRisk() && !o.deleteUnsavedOutputs) {

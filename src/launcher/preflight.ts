@@ -115,8 +115,9 @@ async function checkImage(get: (p: string, api: string) => Promise<Json | undefi
   const gen = String(p.hyperVGeneration ?? 'V1');
   if (gen !== 'V2') throw new PreflightError('ImageNotGen2', 2, `image ${defId} is Hyper-V ${gen}; Trusted Launch needs a Generation 2 (V2) image`);
   const sec = String(((p.features as Json[] | undefined) ?? []).find((f) => f?.name === 'SecurityType')?.value ?? '');
-  if (!/^TrustedLaunch(Supported|AndConfidentialVmSupported)?$/.test(sec))
-    throw new PreflightError('ImageNoTrustedLaunch', 2, `image ${defId} does not carry the SecurityType feature TrustedLaunch (has ${sec || 'none'}); recreate the image definition with --features SecurityType=TrustedLaunch`);
+  const cvm = az.securityType === 'ConfidentialVM';
+  if (!(cvm ? /^(TrustedLaunchAnd)?ConfidentialVm(Supported)?$/i : /^TrustedLaunch(Supported|AndConfidentialVmSupported)?$/).test(sec))
+    throw new PreflightError('ImageNoTrustedLaunch', 2, `image ${defId} does not carry the SecurityType feature ${cvm ? 'ConfidentialVmSupported' : 'TrustedLaunch'} (has ${sec || 'none'}); recreate the image definition with --features SecurityType=${cvm ? 'ConfidentialVmSupported' : 'TrustedLaunch'}`);
   const osState = p.osState === 'Generalized' ? 'Generalized' : p.osState === 'Specialized' ? 'Specialized' : undefined;
   if (!osState) throw new PreflightError('ImageOsState', 2, `image ${defId} has an unknown OS state ${JSON.stringify(p.osState)}`);
   const pp = p.purchasePlan as Json | undefined;

@@ -11,6 +11,7 @@ import { abortableSleep, ArmHttpError, CloudError, type ArmClient } from './arm.
 import type { AzureSettings } from './config.js';
 import { launchUserData, parseLaunchUserData } from '../wire/launch.js';
 import { newRunId, RunFile, type ResourceKind, type ResourceRecord } from './state.js';
+import { securityProfile } from './confidential.js';
 
 export const API_VERSIONS = { resourceGroup: '2021-04-01', network: '2024-05-01', compute: '2024-07-01', disk: '2024-03-02' } as const;
 
@@ -138,16 +139,17 @@ export async function provision(o: ProvisionOptions): Promise<ProvisionedVm> {
   await run.resource('disk', ids.disk, API_VERSIONS.disk, 'creating');
   // Boot diagnostics (managed storage) keep the serial log of a VM that does not boot.
   await run.update({ serialLog: `az vm boot-diagnostics get-boot-log --ids ${ids.vm} (REST: POST ${ids.vm}/retrieveBootDiagnosticsData)` });
+  const security = securityProfile(azure.securityType ?? 'TrustedLaunch', azure.secureBoot);
   const vm = await create('virtualMachine', ids.vm, API_VERSIONS.compute, {
     ...base,
     properties: {
       hardwareProfile: { vmSize: azure.vmSize },
       storageProfile: {
         imageReference: { id: azure.imageId },
-        osDisk: { name: `aicert-${runId}-osdisk`, createOption: 'FromImage', deleteOption: 'Delete', managedDisk: { storageAccountType: 'Premium_LRS' } },
+        osDisk: { name: `aicert-${runId}-osdisk`, createOption: 'FromImage', deleteOption: 'Delete', managedDisk: { storageAccountType: 'Premium_LRS', ...security.managedDisk } },
       },
       networkProfile: { networkInterfaces: [{ id: ids.nic, properties: { primary: true, deleteOption: 'Detach' } }] },
-      securityProfile: { securityType: 'TrustedLaunch', uefiSettings: { secureBootEnabled: azure.secureBoot, vTpmEnabled: true } },
+      securityProfile: security.profile,
       diagnosticsProfile: { bootDiagnostics: { enabled: true } },
       userData,
       ...(o.image?.osState === 'Generalized' ? { osProfile: generalizedOsProfile(runId) } : {}),

@@ -77,7 +77,7 @@ async function fetchOne(http: HubHttp, ref: HubRef, f: HubFile, target: string, 
           tick(chunk.byteLength);
         }
       } catch (e) {
-        if (e instanceof VerificationError) throw e;
+        if (e instanceof VerificationError || (e as Error).name === 'AbortError') throw e;
         mismatch(f.path, `the download broke off after ${got} of ${f.size} bytes (${(e as Error).message})`, { received: got });
       }
     }

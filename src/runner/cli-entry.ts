@@ -43,6 +43,8 @@ The reference runner: an attested HTTPS server on this machine's TPM that runs o
   --ak-handle H             AK persistent handle (default 0x81000003); --no-nv-cert: no AK certificate in NV
   --boot-log PATH           boot event log to embed in AIBOMs (e.g. /sys/kernel/security/tpm0/binary_bios_measurements)
   --original-protocol       ignore nonces exactly like the original aicert server (replayable; for compatibility tests)
+  --confidential-vm         Azure confidential VM: include the HCL report (vTPM NV 0x01400001) in AIBOMs, with
+                            --vcek PEM (SEV-SNP VCEK chain) or --td-quote FILE (TDX TD quote) when known
 Exit: 0 stopped by SIGTERM/SIGINT, 1 could not start (TPM, sandbox, PCR state), 2 usage error.`;
 
 /** A usage error: exit 2. */
@@ -100,7 +102,9 @@ async function chooseFetcher(v: Values, workDir: string): Promise<Fetcher> {
   if (typeof v.mirror === 'string') return localFolderFetcher(v.mirror);
   const endpoint = (v['hf-endpoint'] as string | undefined) ?? process.env.HF_ENDPOINT;
   if (!endpoint) throw new RunnerUsageError('name a fetcher: --mirror DIR or --hf-endpoint URL');
-  throw new RunnerUsageError(`the Hub fetcher is not part of this build (asked for ${endpoint}, downloads into ${workDir})`);
+  // the Hub fetcher (spec/hub.md §5): pinned commits downloaded and proven under the work folder
+  const { hubFetcher } = await import('./fetch-hub.js');
+  return hubFetcher({ root: join(workDir, 'hub'), endpoint, token: process.env.HF_TOKEN || undefined });
 }
 
 /** Parses argv and starts the runner; resolves with the exit code once it stopped. */
@@ -116,6 +120,7 @@ export async function main(argv: string[]): Promise<number> {
         'launch-nonce': { type: 'string' }, 'launch-nonce-imds': { type: 'boolean' }, 'tls-key': { type: 'string' }, 'tls-cert': { type: 'string' },
         'tls-chain': { type: 'string' }, 'tls-ca': { type: 'string' }, 'cert-chain': { type: 'string', multiple: true },
         'ak-handle': { type: 'string' }, 'no-nv-cert': { type: 'boolean' }, 'original-protocol': { type: 'boolean' }, 'boot-log': { type: 'string' },
+        'confidential-vm': { type: 'boolean' }, vcek: { type: 'string' }, 'td-quote': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -160,6 +165,10 @@ async function serve(v: Values, positionals: string[]): Promise<number> {
     ...(v['no-nv-cert'] ? { akCertNvIndex: null } : {}),
     ...(v['original-protocol'] ? { protocol: 'original' as const } : {}),
     ...(v['boot-log'] ? { bootEventLogPath: v['boot-log'] as string } : {}),
+    // Confidential VM: the HCL report from NV 0x01400001 goes into every AIBOM (src/runner/hcl.ts).
+    ...(v['confidential-vm']
+      ? { confidentialVm: { ...(v.vcek ? { vcek: await readFile(v.vcek as string, 'utf8') } : {}), ...(v['td-quote'] ? { tdQuote: new Uint8Array(await readFile(v['td-quote'] as string)) } : {}) } }
+      : {}),
     log: (l) => process.stderr.write(`${l}\n`),
   });
   process.stdout.write(`READY ${runner.url}\n`);

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { Encoder } from 'cbor-x';
 import type { QuoteResult } from './tpm.js';
+import { cvmEvidence, type CvmEvidenceInput } from './hcl.js';
 
 const b64 = (b: Uint8Array | string): string =>
   Buffer.from(typeof b === 'string' ? Buffer.from(b, 'utf8') : b).toString('base64');
@@ -158,6 +159,8 @@ export interface AibomV1Input {
   appEventLog: { 14: readonly string[]; 8: readonly string[] };
   tlsCertificate?: string;
   bootEventLog?: Uint8Array;
+  /** Confidential VMs: the HCL report and VCEK or TD quote (src/runner/hcl.ts). */
+  cvm?: CvmEvidenceInput;
   nonceHex: string;
 }
 
@@ -185,6 +188,7 @@ function v1Model(i: AibomV1Input, bytes: (b: Uint8Array) => unknown): Record<str
   if (i.akPublic) tpm.akPublic = bytes(i.akPublic);
   tpm.akCertificates = i.akCertificates.map((c) => (typeof c === 'string' ? c : bytes(c)));
   const evidence: Record<string, unknown> = { tpm };
+  if (i.cvm) evidence.cvm = cvmEvidence(i.cvm, bytes);
   if (i.bootEventLog) evidence.bootEventLog = bytes(i.bootEventLog);
   evidence.appEventLog = { '14': [...i.appEventLog[14]], '8': [...i.appEventLog[8]] };
   if (i.tlsCertificate !== undefined) evidence.tlsCertificate = i.tlsCertificate;

@@ -21,6 +21,7 @@ import { Measurer, PCR_TLS, sha256Hex } from './measure.js';
 import type { SandboxBackend } from './sandbox.js';
 import { ATLS_BINDING, ATLS_EXPORTER_BYTES, ATLS_EXPORTER_LABEL, launchEvent, NONCE_HEX, PCR_LAUNCH, RUNNER_PROTOCOL, type AtlsResponse, type RunnerStatus } from '../wire/protocol.js';
 import { Tpm, type AkHandle, type QuoteResult } from './tpm.js';
+import { readHclReport } from './hcl.js';
 import { postUpload, UploadJob } from './upload-job.js';
 
 export interface RunnerOptions {
@@ -49,6 +50,8 @@ export interface RunnerOptions {
   workDir: string;
   /** 'aicert' (default) honours nonces; 'original' ignores them exactly like the original server. */
   protocol?: 'aicert' | 'original';
+  /** Confidential VM: read the HCL report from the vTPM (src/runner/hcl.ts); VCEK chain PEM / TD quote when known. */
+  confidentialVm?: { vcek?: string; tdQuote?: Uint8Array };
   /** Boot event log to embed in AIBOMs (e.g. /sys/kernel/security/tpm0/binary_bios_measurements). */
   bootEventLogPath?: string;
   host?: string;
@@ -91,6 +94,7 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
   const ak: AkHandle = await serial(() => tpm.loadAk(o.akHandle ?? '0x81000003'));
   const akCert = o.akCertNvIndex === null ? [] : [await serial(() => tpm.nvRead(o.akCertNvIndex ?? 0x01c101d0))];
   const chain: CertInput[] = [...akCert, ...(o.certChain ?? [])];
+  const cvm = o.confidentialVm ? { ...o.confidentialVm, hclReport: await serial(() => readHclReport((i) => tpm.nvRead(i))) } : undefined;
   const device = { pcrExtend: (p: number, d: string) => serial(() => tpm.pcrExtend(p, d)), pcrRead: (p: readonly number[]) => serial(() => tpm.pcrRead(p)) };
   const quoteAll = (q?: string): Promise<QuoteResult> => serial(() => tpm.quote(ak, ALL_PCRS, q));
 
@@ -211,7 +215,7 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
       for (const [alg, m] of parseTpm2ToolsPcrFile(quote.pcrFile).values) if (alg === 0x000b) for (const [i, v] of m) pcrs[i] = Buffer.from(v).toString('hex');
       send(res, 200, buildAibomV1({
         statement: result.statement, quote, pcrs, akPublic: ak.public, akCertificates: chain, appEventLog: measurer.log,
-        tlsCertificate: measuredPem, nonceHex: nonce, ...(boot ? { bootEventLog: new Uint8Array(boot) } : {}),
+        tlsCertificate: measuredPem, nonceHex: nonce, ...(boot ? { bootEventLog: new Uint8Array(boot) } : {}), ...(cvm ? { cvm } : {}),
       }));
     },
     'POST /storage-upload': async (req, res) => {

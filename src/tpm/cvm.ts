@@ -36,7 +36,8 @@ export interface ConfidentialVmOptions {
   allowDebug?: boolean;
   /** Accept SHA-1 vTPM quotes. Default false. */
   allowSha1?: boolean;
-  /** Intel collateral is not available offline; TCB status is reported as not checked. */
+  /** Replaces the embedded AMD ARK/ASK per product line (default: AMD's public roots). */
+  amdRoots?: Parameters<typeof verifyVcek>[3];
 }
 
 export interface ConfidentialVmVerification {
@@ -83,7 +84,7 @@ async function snpSteps(checks: Check[], hcl: HclReport, input: ConfidentialVmIn
   if (!input.vcek) throw new VerificationError('SNP_VCEK_MISSING', 'the evidence carries no VCEK/VLEK certificate; give one (AMD KDS or Azure THIM)');
   const report = parseSnpReport(hcl.hwReport);
   const vcek = await step(checks, 'snp.vcek.chain', async () => {
-    const v = await verifyVcek(input.vcek!, input.vcekChain ?? [], options.at ?? new Date());
+    const v = await verifyVcek(input.vcek!, input.vcekChain ?? [], options.at ?? new Date(), options.amdRoots);
     return [v, `${v.kind.toUpperCase()} chains to the pinned ARK-${v.product} (${v.path.length} certificates)`];
   });
   const cpuProduct = productFromCpuid(report.cpuid);

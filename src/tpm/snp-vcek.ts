@@ -56,8 +56,11 @@ function hwIdOf(v: Uint8Array | undefined): Uint8Array | undefined {
   return undefined;
 }
 
-/** Reads the AMD fields of a VCEK/VLEK and chains it to a pinned ARK (CERT_* codes on failure). */
-export async function verifyVcek(vcek: CertInput, intermediates: CertInput[], at: Date): Promise<VcekInfo> {
+/**
+ * Reads the AMD fields of a VCEK/VLEK and chains it to a pinned ARK (CERT_* codes on failure). `roots` replaces the
+ * embedded AMD ARK/ASK per product line (a private hierarchy, e.g. for tests); the default is AMD's.
+ */
+export async function verifyVcek(vcek: CertInput, intermediates: CertInput[], at: Date, roots: Partial<Record<SnpProduct, { ark: CertInput; ask: CertInput }>> = AMD_SEV_ROOTS): Promise<VcekInfo> {
   // The leaf is the one VCEK/VLEK among the given certificates (Azure THIM and KDS bundles add ASK and ARK).
   const given = parseCertificates(vcek, 'vcek').map((d, i) => parseCert(d, `vcek[${i}]`));
   const kindOf = (c: ParsedCert): 'vcek' | 'vlek' | undefined => {
@@ -71,12 +74,12 @@ export async function verifyVcek(vcek: CertInput, intermediates: CertInput[], at
   // Path: given intermediates, then the embedded ASKs; only the pinned ARKs end it.
   const pool = [...given.filter((c) => c !== leaf), ...parseCertificates(intermediates, 'vcekChain').map((d, i) => parseCert(d, `vcekChain[${i}]`))];
   const anchors: ParsedCert[] = [];
-  for (const p of Object.values(AMD_SEV_ROOTS)) {
+  for (const p of Object.values(roots)) {
     anchors.push(parseCert(parseCertificates(p.ark, 'AMD_SEV_ROOTS')[0]!, 'AMD_SEV_ROOTS'));
     pool.push(parseCert(parseCertificates(p.ask, 'AMD_SEV_ROOTS')[0]!, 'AMD_SEV_ROOTS'));
   }
   const built = await buildPath(leaf, { anchors, pool, at });
-  const product = (Object.keys(AMD_SEV_ROOTS) as SnpProduct[]).find((p) => built.anchor.subject.includes(`CN=ARK-${p}`))!;
+  const product = (Object.keys(roots) as SnpProduct[]).find((p) => roots[p] && parseCertificates(roots[p].ark, 'AMD_SEV_ROOTS').some((d) => parseCert(d).sha256 === built.anchor.sha256))!;
   const x = extensions(leaf);
   const pn = x.get(EXT.productName);
   const productName = pn ? decodeString(readTlv(pn, 'vcek.productName').tag, readTlv(pn, 'vcek.productName').body) : undefined;

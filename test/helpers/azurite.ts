@@ -66,7 +66,7 @@ export async function startAzurite(): Promise<Azurite> {
     });
     let err = '';
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-    const deadline = Date.now() + 15_000;
+    const deadline = Date.now() + 45_000; // a loaded 2-core machine needs 10-20 s
     while (Date.now() < deadline && child.exitCode === null && !(await accepting(port))) await new Promise((r) => setTimeout(r, 100));
     if (child.exitCode !== null || !(await accepting(port))) {
       await stopChild(child);

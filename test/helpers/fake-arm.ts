@@ -342,14 +342,19 @@ export class FakeArm {
     return op;
   }
 
-  /** Ends operations whose time has come and applies their effect. */
-  private advance(): void {
+  /** Ends every running operation now, as if its time had come (tests wait on this, not on the clock). */
+  settle(): void {
+    this.advance(true);
+  }
+
+  /** Ends operations whose time has come (or all, with `all`) and applies their effect. */
+  private advance(all = false): void {
     const now = Date.now();
     const delay = this.o.opDelayMs ?? 0;
     for (const op of this.ops.values()) {
       if (op.done) continue;
       const age = now - op.started;
-      if (!((op.polls > (this.o.inProgressPolls ?? 1) && age >= delay) || age >= delay + (this.o.autoCompleteMs ?? 300))) continue;
+      if (!all && !((op.polls > (this.o.inProgressPolls ?? 1) && age >= delay) || age >= delay + (this.o.autoCompleteMs ?? 300))) continue;
       op.done = true;
       const r = this.res.get(op.resourceId.toLowerCase());
       if (!r) continue;

@@ -114,6 +114,8 @@ export interface RunnerProcess {
 export async function spawnRunner(o: {
   tcti: string;
   mirror: string;
+  /** Fetch from this Hub endpoint instead of the mirror (`--hf-endpoint`). */
+  hfEndpoint?: string;
   workDir: string;
   args?: string[];
   env?: Record<string, string>;
@@ -125,7 +127,7 @@ export async function spawnRunner(o: {
   const trainerId = `sha256:${sha256hex(await readFile(TRAINER))}`;
   const images = o.images ?? [`@local/aicert-runner:test=${trainerId}`];
   const sandbox = o.args?.includes('--unconfined-training') ? [] : ['--sandbox-ro', join(ROOT, 'testvectors')];
-  const args = [bundle, '--tcti', o.tcti, '--host', '127.0.0.1', '--port', '0', '--work-dir', o.workDir, '--mirror', o.mirror, ...sandbox,
+  const args = [bundle, '--tcti', o.tcti, '--host', '127.0.0.1', '--port', '0', '--work-dir', o.workDir, ...(o.hfEndpoint ? ['--hf-endpoint', o.hfEndpoint] : ['--mirror', o.mirror]), ...sandbox,
     ...images.flatMap((i) => ['--image', i]), ...(o.args ?? []), '--', ...(o.command ?? [process.execPath, TRAINER])];
   const child = spawn(process.execPath, args, { env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';

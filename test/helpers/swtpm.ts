@@ -129,6 +129,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
 
 /** Manufacture a fresh TPM, start swtpm, run TPM2_Startup(CLEAR). Always pair with stop(). */
 export async function startSwtpm(opts: SwtpmOptions = {}): Promise<Swtpm> {
+  if (process.env.AICERT_TEST_SUBSET === 'unit') throw new Error('swtpm started in the unit subset: list this suite in STARTS_SWTPM (vitest.config.ts)');
   const transport = opts.transport ?? 'tcp';
   const dir = await mkdtemp(join(tmpdir(), 'aicert-swtpm-'));
   let child: ChildProcess | undefined;

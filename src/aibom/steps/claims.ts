@@ -29,7 +29,14 @@ export async function stepArtifacts(ctx: Ctx): Promise<void> {
   const a = ctx.opts.artifacts;
   const outputs = ctx.claims.outputs ?? [];
   if (!a) return ctx.rep.skip('artifacts', `no --model given: ${outputs.length} bound output digests not compared with any weights`, 'info');
-  const rep: ArtifactReport = typeof a === 'function' ? await a(outputs) : await checkArtifacts(outputs, a);
+  let rep: ArtifactReport;
+  try {
+    rep = typeof a === 'function' ? await a(outputs) : await checkArtifacts(outputs, a);
+  } catch (e) {
+    // a verifier callback that could not judge (e.g. a lying Hub, spec/hub.md §6) fails this check with its own code
+    if (e instanceof VerificationError) ctx.rep.fail('artifacts', e);
+    throw e;
+  }
   const n = rep.matched.length;
   if (!rep.ok) {
     const parts = [

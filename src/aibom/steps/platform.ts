@@ -11,6 +11,7 @@ import { formatFirmwareVersion } from '../../tpm/attest.js';
 import { concat, constantTimeEqual, toHex } from '../../util/bytes.js';
 import { hash, TPM_ALG } from '../../util/hash.js';
 import type { Ctx } from '../report.js';
+import { stepCvm } from '../cvm.js';
 
 const SIM = 'simulation mode: the document carries no TPM evidence';
 
@@ -24,10 +25,17 @@ export async function stepChain(ctx: Ctx): Promise<void> {
     return;
   }
   const tpm = ev.tpm!;
+  // Confidential VMs: the hardware chain vouches for the AK (spec/confidential-vms.md §AIBOM).
+  if (ev.cvm) {
+    ctx.cvmAk = await stepCvm(ctx, ev.cvm);
+    return;
+  }
   try {
     ctx.chain = await verifyAkChain(tpm.akCertificates, {
       ...(ctx.opts.trustAnchors ? { trustAnchors: ctx.opts.trustAnchors } : {}),
       ...(ctx.opts.intermediates ? { intermediates: ctx.opts.intermediates } : {}),
+      ...(ctx.opts.anchorRules ? { anchorRules: ctx.opts.anchorRules } : {}),
+      ...(ctx.opts.requireAikEku === false ? { requireAikEku: false } : {}),
       ...(ctx.opts.at ? { at: ctx.opts.at } : {}),
     });
   } catch (e) {
@@ -52,7 +60,7 @@ export async function stepQuote(ctx: Ctx): Promise<void> {
   const ev = ctx.ev!;
   if (ev.simulation) return ctx.rep.skip('quote', SIM, 'simulation');
   const tpm = ev.tpm!;
-  const certKey = materialFromSpki(ctx.chain!.leaf.spki);
+  const certKey = ctx.cvmAk ?? materialFromSpki(ctx.chain!.leaf.spki);
   const ak: AkKey = tpm.akPublic ? loadAkPublic(tpm.akPublic) : { material: certKey, source: 'certificate' };
   let q;
   try {
@@ -68,7 +76,7 @@ export async function stepQuote(ctx: Ctx): Promise<void> {
   }
   for (const ch of q.checks) {
     if (ch.id === 'nonce') continue;
-    if (ch.ok === null) ctx.rep.skip(`quote.${ch.id}`, ch.id === 'ak.attributes' ? 'the document has no AK public area; the AK certificate vouches that the key is an AK' : ch.detail, 'info');
+    if (ch.ok === null) ctx.rep.skip(`quote.${ch.id}`, ch.id === 'ak.attributes' ? (ctx.cvmAk ? 'the AK is HCLAkPub, created by the paravisor and bound by the hardware report' : 'the document has no AK public area; the AK certificate vouches that the key is an AK') : ch.detail, 'info');
     else ctx.rep.checks.push({ ...ch, id: `quote.${ch.id}` });
   }
   // The key that verified the quote must be the key the certificate certifies.
