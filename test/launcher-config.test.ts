@@ -124,7 +124,7 @@ describe('Azure settings', () => {
     expect(sent.aicert).toBeUndefined();
     expect(sent).toEqual(parseYaml(README));
     const s = resolveAzureSettings(c, { AZURE_LOCATION: 'westeurope', AZURE_IMAGE_ID: IMAGE, AZURE_RESOURCE_GROUP: 'ignored' });
-    expect(s).toEqual({ subscriptionId: SUB, resourceGroup: 'rg1', location: 'westeurope', imageId: IMAGE, vmSize: 'Standard_NC24ads_A100_v4', secureBoot: true });
+    expect(s).toEqual({ subscriptionId: SUB, resourceGroup: 'rg1', location: 'westeurope', imageId: IMAGE, vmSize: 'Standard_NC40ads_H100_v5', secureBoot: true });
   });
 
   it('takes everything from AZURE_* when the file has no section', () => {

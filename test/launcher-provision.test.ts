@@ -242,7 +242,7 @@ describe('aicert runs / aicert down', () => {
     await start();
     const id = await crashedRun();
     fake.inject({ method: 'DELETE', status: 500, times: 1000 });
-    const r = await capture(() => down([id], { ...deps(), arm: { ...deps().arm, maxRetries: 1 } }));
+    const r = await capture(() => down([id], { ...deps(), arm: { ...deps().arm, maxRetries: 1 }, teardown: { retryForMs: 0 } }));
     expect(r.code).toBe(3);
     expect(r.err).toMatch(/could not delete .*ARM 500/);
     const st = (await RunFile.open(id, home)).state;

@@ -4,7 +4,7 @@
  * unknown run. The ARM endpoint is AZURE_ARM_ENDPOINT, else the one recorded in the run's state file.
  */
 import { ArmClient, type ArmClientOptions } from '../launcher/arm.js';
-import { downRun } from '../launcher/provision.js';
+import { downRun, type TeardownOptions } from '../launcher/provision.js';
 import { aicertHome, RunNotFoundError } from '../launcher/state.js';
 import { parse, UsageError } from './io.js';
 
@@ -14,12 +14,14 @@ export interface DownDeps {
   home?: string;
   /** ARM client options (credential, fetch, CA…) for tests and embedders. */
   arm?: ArmClientOptions;
+  /** Teardown back-off (how long transient refusals are retried, an injected clock). */
+  teardown?: Omit<TeardownOptions, 'log'>;
 }
 
 export async function run(argv: string[], deps: DownDeps = {}): Promise<number> {
   const { values: o, positionals } = parse(argv, { help: { type: 'boolean', short: 'h' } }, USAGE);
   if (o.help) {
-    process.stdout.write(`usage: ${USAGE}\n\nDeletes every cloud resource run RUN still owns ('aicert runs' lists them).\nExit 0 when nothing is left, 3 when a cloud call failed (run it again).\n`);
+    process.stdout.write(`usage: ${USAGE}\n\nDeletes every cloud resource run RUN still owns ('aicert runs' lists them).\nTransient refusals (a NIC reserved after a failed VM create, 409, 429, 5xx) are retried for up to 20 minutes\nper resource. Exit 0 when nothing is left, 3 when a cloud call failed (run it again: it resumes).\n`);
     return 0;
   }
   if (positionals.length !== 1) throw new UsageError(`exactly one RUN is required\nusage: ${USAGE}`);
@@ -32,6 +34,7 @@ export async function run(argv: string[], deps: DownDeps = {}): Promise<number> 
       home: deps.home ?? aicertHome(),
       arm: (s) => new ArmClient({ endpoint: process.env.AZURE_ARM_ENDPOINT || s.armEndpoint, log, ...deps.arm }),
       log,
+      ...(deps.teardown ? { teardown: deps.teardown } : {}),
     });
   } catch (e) {
     if (e instanceof RunNotFoundError) {

@@ -8,11 +8,12 @@ import { dirname } from 'node:path';
 import { runFinetune, type FinetuneOptions, type FinetuneResult } from '../launcher/finetune.js';
 import type { VerifyAibomResult } from '../aibom/types.js';
 import { idCard } from './cmd-verify.js';
+import { isCidr } from '../launcher/provision.js';
 import { parse, printChecks, printJson, readInput, UsageError } from './io.js';
 
 const USAGE =
   'aicert finetune [--config aicert.yaml] [--dir DIR] [--runner URL] [--storage-url URL] [--trust-root PEM]... ' +
-  '[--measurements FILE] [--containers FILE] [--allow-replayable-attestation] [--allow-unattested-platform] [--qemu DIR --mirror DIR] [--json]';
+    '[--measurements FILE] [--containers FILE] [--allow-replayable-attestation] [--allow-unattested-platform] [--qemu DIR --mirror DIR] [--allow-from CIDR] [--upload-parallel N] [--delete-unsaved-outputs] [--json]';
 
 const HELP = `usage: ${USAGE}
 
@@ -30,6 +31,9 @@ Fine-tunes the pinned base model on the pinned dataset of the config on an attes
   --allow-replayable-attestation  accept a runner without nonce support (original aicert protocol; weaker)
   --allow-unattested-platform     send the config without --measurements: then nothing proves which firmware, kernel
                                   and OS the runner boots, only that its AK is in a TPM; without it, exit 1
+  --allow-from CIDR               the only sources the VM's port 443 admits (default: open to all, with a warning)
+  --upload-parallel N             blocks the runner uploads at once (1..32, default 4)
+  --delete-unsaved-outputs        delete the VM even if outputs are not confirmed in storage (they are lost)
   --json                          one JSON document on stdout
 Without --runner the VM settings come from aicert.azure in the config or AZURE_SUBSCRIPTION_ID, AZURE_RESOURCE_GROUP,
 AZURE_LOCATION, AZURE_IMAGE_ID, AZURE_VM_SIZE, AZURE_SECURE_BOOT; credentials from DefaultAzureCredential.
@@ -64,6 +68,18 @@ function printHuman(r: FinetuneResult): void {
   w(r.exit === 0 ? 'VERIFIED' : `FAILED (exit ${r.exit}): ${r.error ?? 'see above'}`);
 }
 
+/** --allow-from, --delete-unsaved-outputs, --upload-parallel (launcher options of src/launcher/finetune.ts). */
+function uploadFlags(o: { 'allow-from'?: string; 'delete-unsaved-outputs'?: boolean; 'upload-parallel'?: string }): Partial<FinetuneOptions> {
+  const par = o['upload-parallel'];
+  if (par !== undefined && !/^([1-9]|[12]\d|3[0-2])$/.test(par)) throw new UsageError('--upload-parallel must be 1..32');
+  if (o['allow-from'] !== undefined && !isCidr(o['allow-from'])) throw new UsageError(`--allow-from must be an IP address or CIDR, got ${o['allow-from']}`);
+  return {
+    ...(o['allow-from'] ? { allowFrom: o['allow-from'] } : {}),
+    ...(o['delete-unsaved-outputs'] ? { deleteUnsavedOutputs: true } : {}),
+    ...(par ? { upload: { parallel: Number(par) } } : {}),
+  };
+}
+
 export async function run(argv: string[], deps: Partial<FinetuneOptions> = {}): Promise<number> {
   const { values: o, positionals } = parse(
     argv,
@@ -79,6 +95,9 @@ export async function run(argv: string[], deps: Partial<FinetuneOptions> = {}): 
       qemu: { type: 'string' },
       mirror: { type: 'string' },
       'allow-unattested-platform': { type: 'boolean' },
+      'allow-from': { type: 'string' },
+      'delete-unsaved-outputs': { type: 'boolean' },
+      'upload-parallel': { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -105,6 +124,7 @@ export async function run(argv: string[], deps: Partial<FinetuneOptions> = {}): 
     ...(o.containers ? { containers: readInput(o.containers, 'containers file') } : {}),
     ...(o['allow-replayable-attestation'] ? { allowReplayable: true } : {}),
     ...(o['allow-unattested-platform'] ? { allowUnattestedPlatform: true } : {}),
+    ...uploadFlags(o),
     log,
   };
   const r = await runFinetune(opts);

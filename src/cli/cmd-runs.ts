@@ -33,5 +33,11 @@ function formatTable(runs: RunState[]): string {
   });
   const head = ['RUN', 'STATUS', 'CREATED', 'RESOURCES', 'GROUP/REGION', 'PUBLIC IP'];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  return [head, ...rows].map((r) => r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd() + '\n').join('');
+  const table = [head, ...rows].map((r) => r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd() + '\n').join('');
+  // Where each live VM's serial log is (boot diagnostics), and what a kept VM holds.
+  const notes = runs.flatMap((r) => {
+    if (!r.resources.some((x) => x.kind === 'virtualMachine' && x.status !== 'deleted')) return [];
+    return [...(r.serialLog ? [`${r.runId}: serial log: ${r.serialLog}`] : []), ...(r.status === 'kept' && r.unsavedOutputs ? [`${r.runId}: KEPT, holds the only copy of ${r.unsavedOutputs}`] : [])];
+  });
+  return table + (notes.length ? '\n' + notes.map((n) => `${n}\n`).join('') : '');
 }

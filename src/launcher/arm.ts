@@ -25,6 +25,8 @@ export interface ArmClientOptions {
   endpoint?: string;
   /** Default: DefaultAzureCredential from @azure/identity, loaded on first use. */
   credential?: TokenCredential;
+  /** Token scope; default AZURE_ARM_SCOPE, else the endpoint's origin + '/.default'. */
+  scope?: string;
   /** Default: global fetch, or an https fetch trusting `ca` when given. */
   fetch?: FetchLike;
   /** PEM CA certificate(s) to trust for the endpoint (a private ARM fake); ignored when `fetch` is given. */
@@ -102,11 +104,21 @@ export class ArmClient {
     if (this.endpoint.protocol !== 'https:') throw new TypeError(`ARM endpoint must be https: ${this.endpoint.href}`);
     this.doFetch = opts.fetch ?? (opts.ca !== undefined ? httpsFetch(opts.ca) : (u, i) => fetch(u, i));
     this.credential = opts.credential;
+    this.scope = opts.scope ?? process.env.AZURE_ARM_SCOPE ?? armScopeFor(this.endpoint);
   }
+
+  /** The token scope: follows the endpoint (sovereign clouds), e.g. https://management.usgovcloudapi.net/.default. */
+  readonly scope: string;
 
   /** GET a resource; undefined when it does not exist. */
   async get(path: string, apiVersion: string, signal?: AbortSignal): Promise<Json | undefined> {
     const r = await this.send('GET', this.url(path, apiVersion), undefined, signal, [404]);
+    return r.status === 404 ? undefined : await jsonBody(r);
+  }
+
+  /** GET with extra query parameters (e.g. `$filter=…`, already encoded); undefined on 404. */
+  async getWithQuery(path: string, apiVersion: string, query: string, signal?: AbortSignal): Promise<Json | undefined> {
+    const r = await this.send('GET', `${this.url(path, apiVersion)}&${query}`, undefined, signal, [404]);
     return r.status === 404 ? undefined : await jsonBody(r);
   }
 
@@ -240,7 +252,7 @@ export class ArmClient {
     }
     let t: Awaited<ReturnType<TokenCredential['getToken']>>;
     try {
-      t = await this.credential.getToken(ARM_SCOPE, signal ? { abortSignal: signal } : {});
+      t = await this.credential.getToken(this.scope, signal ? { abortSignal: signal } : {});
     } catch (e) {
       throw new CloudError('CredentialUnavailable', `no Azure credential: ${(e as Error).message.split('\n')[0]}`, { cause: e });
     }
@@ -252,6 +264,11 @@ export class ArmClient {
   private sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return (this.opts.sleep ?? abortableSleep)(Math.max(0, ms), signal);
   }
+}
+
+/** `<endpoint origin>/.default`: management.azure.com, management.usgovcloudapi.net, management.chinacloudapi.cn… */
+export function armScopeFor(endpoint: URL | string): string {
+  return `${new URL(endpoint).origin}/.default`;
 }
 
 /** Retry-After (seconds or HTTP date), retry-after-ms or x-ms-retry-after-ms, in milliseconds. */

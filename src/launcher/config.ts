@@ -38,7 +38,12 @@ export interface LauncherConfig {
   aicert: Record<string, unknown>;
 }
 
-export const DEFAULT_VM_SIZE = 'Standard_NC24ads_A100_v4';
+/**
+ * Default VM size: one NVIDIA H100 NVL (94 GB), 40 vCPUs. Azure puts new NC capacity into NCads H100 v5 rather than
+ * NC A100 v4; preflight checks that the size is offered in the region, allows Trusted Launch and fits the quota, so a
+ * region without it fails before anything is created. Change it with aicert.azure.vm_size or AZURE_VM_SIZE.
+ */
+export const DEFAULT_VM_SIZE = 'Standard_NC40ads_H100_v5';
 const AZURE_KEYS: Record<string, keyof AzureSettings> = {
   subscription_id: 'subscriptionId',
   resource_group: 'resourceGroup',
@@ -125,7 +130,7 @@ const ENV: Record<keyof AzureSettings, string> = {
 
 /**
  * Complete Azure settings: the config file's `aicert.azure` first, then AZURE_* variables, then defaults
- * (vmSize Standard_NC24ads_A100_v4, secureBoot false). Missing or malformed values are a ConfigError.
+ * (vmSize DEFAULT_VM_SIZE, secureBoot false). Missing or malformed values are a ConfigError.
  */
 export function resolveAzureSettings(config: Pick<LauncherConfig, 'azure' | 'file'> | undefined, env: NodeJS.ProcessEnv = process.env): AzureSettings {
   const file = config?.file ?? 'environment';

@@ -17,9 +17,12 @@ import type { CertInput } from '../tpm/akcert.js';
 import type { Check } from '../tpm/quote.js';
 import { abortableSleep, ArmClient, type ArmClientOptions } from './arm.js';
 import { attestRunner, REPLAYABLE_WARNING, type AtlsSession } from './atls.js';
-import { downloadOutputs, makeUploadSas, parseContainerUrl, progressBar, storageAuthFromEnv, type Progress, type StorageAuth } from './blob.js';
+import { parseContainerUrl, progressBar, storageAuthFromEnv, type Progress, type StorageAuth } from './blob.js';
 import { loadConfig, resolveAzureSettings } from './config.js';
-import { createRun, provision, teardown, withCleanup, type ProvisionedVm } from './provision.js';
+import { createRun, InterruptedError, provision, teardown, withCleanup, type ProvisionedVm, type TeardownOptions } from './provision.js';
+import { OutputGuard, saveOutputs, type SaveOutputsOptions } from './upload-follow.js';
+import { preflight, PreflightError } from './preflight.js';
+import { probeStorage } from './blob.js';
 import { RunnerClient } from './runner-client.js';
 import type { RunFile } from './state.js';
 import { mergePolicies, policyFromMeasurements, type Policy } from '../aibom/policy.js';
@@ -48,6 +51,8 @@ export interface FinetuneOptions {
   home?: string;
   runnerPort?: number;
   callerIp?: string;
+  /** `--allow-from CIDR`: the only sources the VM's port 443 admits (default: open to all, with a warning). */
+  allowFrom?: string;
   /** Called once the VM exists (tests start the "VM" here); may return the runner's port. */
   onProvisioned?: (vm: ProvisionedVm) => Promise<{ port?: number } | void>;
   /** How long to wait for a new VM's runner to answer (default 10 min); poll interval (default 5 s). */
@@ -60,6 +65,12 @@ export interface FinetuneOptions {
   log?: (line: string) => void;
   onLogText?: (text: string) => void;
   onProgress?: Progress;
+  /** Delete the VM even when it holds outputs not yet confirmed in storage (they are then lost). */
+  deleteUnsavedOutputs?: boolean;
+  /** Teardown back-off (retry window, injected clock). */
+  teardown?: Omit<TeardownOptions, 'log' | 'signal'>;
+  /** Upload tuning (parallel blocks, poll interval, stall limit, job attempts…). */
+  upload?: Partial<Pick<SaveOutputsOptions, 'parallel' | 'retry' | 'jobAttempts' | 'pollMs' | 'stallMs' | 'unreachableMs' | 'sasTtlMs'>>;
 }
 
 /** Throws SESSION_MISMATCH unless the documents carry the session's AK certificate, TLS certificate and launch event. */
@@ -97,6 +108,8 @@ export interface FinetuneResult {
   aibom?: VerifyAibomResult;
   files: string[];
   teardown?: { failed: { id: string; error: string }[] };
+  /** The VM was kept: it holds outputs not confirmed in storage (what, and how to delete it). */
+  kept?: string;
 }
 
 /** Why golden boot values are needed, and what --allow-unattested-platform gives up. */
@@ -135,11 +148,15 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const auth = storage ? (o.storageAuth ?? (await storageAuthFromEnv())) : undefined;
   let run: RunFile | undefined;
   let arm: ArmClient | undefined;
+  const guard = new OutputGuard();
+  let heldBy: string | undefined;
   let stopVm: (() => Promise<void>) | undefined;
   let trustAnchors = o.trustAnchors;
 
   const flow = async (signal: AbortSignal): Promise<void> => {
     // ---- 1. the runner: a new VM (launch nonce in userData), or --runner
+    // Storage first: a wrong key, container or firewall shows now, not after training.
+    if (storage && auth) await probeStorage(storage, auth, signal);
     let url = o.runnerUrl?.replace(/\/$/, '');
     let launchNonce: Uint8Array | undefined;
     if (!url && o.localVm) {
@@ -151,11 +168,13 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
     }
     if (!url) {
       arm = new ArmClient({ log, ...o.arm });
+      // Everything Azure must offer is read before the first resource exists (exit 2 or 3).
+      const pre = await preflight(arm, azure!, { signal, log });
       run = await createRun(arm, azure!, { ...(o.home ? { home: o.home } : {}), config: resolve(o.config) });
       res.runId = run.state.runId;
       log(`run ${res.runId}: provisioning ${azure!.vmSize} in ${azure!.location}`);
       launchNonce = randomBytes(32);
-      const vm = await provision({ arm, azure: azure!, run, nonce: launchNonce, signal, log, ...(o.callerIp ? { callerIp: o.callerIp } : {}) });
+      const vm = await provision({ arm, azure: azure!, run, nonce: launchNonce, signal, log, image: pre.image, ...(o.callerIp ? { callerIp: o.callerIp } : {}), ...(o.allowFrom ? { allowFrom: o.allowFrom } : {}) });
       const port = (await o.onProvisioned?.(vm))?.port ?? o.runnerPort ?? 443;
       url = `https://${vm.publicIp.includes(':') ? `[${vm.publicIp}]` : vm.publicIp}:${port}`;
     }
@@ -229,11 +248,9 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
     // ---- 5. outputs: the runner uploads them with a create+write SAS; we download them with our own credential
     const outDir = join(dir, 'outputs');
     if (storage && auth) {
-      const { sasUrl } = await makeUploadSas(storage, auth);
       const prefix = `${res.runId ?? `runner-${Date.now()}`}/`;
-      log(`runner uploads its outputs to ${storage.url}/${prefix}`);
-      const up = await client.storageUpload(sasUrl, prefix, signal);
-      files.push(...(await downloadOutputs(storage, auth, prefix, up.uploaded, outDir, { signal, onProgress: o.onProgress ?? progressBar() })));
+      files.push(...(await saveOutputs({ client, storage, auth, prefix, outDir, guard, signal, log, onProgress: o.onProgress ?? progressBar(), ...o.upload })));
+      if (heldBy) throw new InterruptedError(heldBy);
     } else log('no --storage-url: the outputs stay on the runner and the weights are NOT checked');
     // ---- 6. verify both documents with the checks of aicert-verify, weights included
     const artifacts: ArtifactVerifier | undefined = storage
@@ -260,15 +277,31 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const cleanup = async () => {
     await stopVm?.();
     if (!run || !arm) return;
+    // The VM holds the only copy of some output: it stays unless the user asked otherwise.
+    if (guard.atRisk() && !o.deleteUnsavedOutputs) {
+      res.kept = `the VM is KEPT: it holds the only copy of ${guard.describe()} (not confirmed in storage). 'aicert down ${run.state.runId}' deletes it and loses them`;
+      log(res.kept);
+      await run.update({ status: 'kept', unsavedOutputs: guard.describe() });
+      return;
+    }
+    if (guard.atRisk()) log(`deleting the VM as asked (--delete-unsaved-outputs): LOST ${guard.describe()}`);
     log(`run ${run.state.runId}: deleting cloud resources`);
-    const t = await teardown(run, arm, { log });
+    const t = await teardown(run, arm, { ...o.teardown, log });
     res.teardown = { failed: t.failed };
   };
+  const hold = () =>
+    guard.atRisk() && !o.deleteUnsavedOutputs
+      ? `the VM holds the only copy of ${guard.describe()}: finishing the upload, then deleting the VM. Press Ctrl-C again to stop now and KEEP the VM ('aicert down ${res.runId}' deletes it later)`
+      : undefined;
   try {
-    await withCleanup(flow, cleanup, { ...(o.signals ? { signals: o.signals } : {}), ...(o.emitter ? { emitter: o.emitter } : {}), log });
+    await withCleanup(flow, cleanup, { ...(o.signals ? { signals: o.signals } : {}), ...(o.emitter ? { emitter: o.emitter } : {}), log, hold, onHold: (sig) => (heldBy = sig) });
   } catch (e) {
-    res.exit = e instanceof VerificationError || e instanceof PolicyError ? 1 : 3;
+    res.exit = e instanceof VerificationError || e instanceof PolicyError ? 1 : e instanceof PreflightError ? e.exit : 3;
     res.error = e instanceof VerificationError ? `${e.code}: ${e.message}` : (e as Error).message;
+  }
+  if (res.kept) {
+    res.exit = 3;
+    res.error = `${res.error ? `${res.error}; ` : ''}${res.kept}`;
   }
   if (res.teardown?.failed.length) {
     res.exit = res.exit === 1 ? 1 : 3;

@@ -57,4 +57,5 @@ export {
 export { runFinetune, type FinetuneOptions, type FinetuneResult } from './finetune.js';
 export { attestRunner, REPLAYABLE_WARNING, type AtlsOptions, type AtlsSession } from './atls.js';
 export { RunnerClient, RunnerError } from './runner-client.js';
-export { parseContainerUrl, makeUploadSas, downloadOutputs, storageAuthFromEnv, StorageError, type ContainerRef, type StorageAuth } from './blob.js';
+export { parseContainerUrl, makeUploadSas, makeBlobSas, sasLifetimeMs, downloadOutputs, storageAuthFromEnv, StorageError, type ContainerRef, type StorageAuth } from './blob.js';
+export { saveOutputs, OutputGuard, type SaveOutputsOptions } from './upload-follow.js';

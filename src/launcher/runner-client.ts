@@ -4,6 +4,7 @@
  */
 import { request } from 'node:https';
 import type { StorageUploadResponse } from '../wire/protocol.js';
+import type { UploadJobStatus, UploadStartRequest } from '../wire/upload.js';
 import { abortableSleep } from './arm.js';
 import type { AtlsSession } from './atls.js';
 
@@ -79,10 +80,27 @@ export class RunnerClient {
     return r.status === 204 ? undefined : new Uint8Array(r.body);
   }
 
-  /** POST /storage-upload: the runner uploads its outputs with the SAS; resolves with what it uploaded. */
+  /** Starts the upload job with a container SAS and waits for it (no progress, no renewal: see saveOutputs in upload-follow.ts). */
   async storageUpload(sasUrl: string, prefix: string, signal?: AbortSignal): Promise<StorageUploadResponse> {
-    const r = this.expect(await this.call('POST', '/storage-upload', JSON.stringify({ sas_url: sasUrl, prefix }), 'application/json', signal), 'storage-upload', [200]);
-    return JSON.parse(r.body.toString('utf8')) as StorageUploadResponse;
+    let st = await this.uploadStart({ sas_url: sasUrl, prefix }, signal);
+    while (st.state === 'running') {
+      await abortableSleep(500, signal);
+      st = await this.uploadStatus(signal);
+    }
+    if (st.state !== 'done') throw new RunnerError('RUNNER_FAILED', `storage-upload: ${st.error ?? st.state}`);
+    return { uploaded: st.uploaded ?? [] };
+  }
+
+  /** POST /storage-upload: starts the runner's upload job, or renews its SAS while it runs; answers at once (202). */
+  async uploadStart(body: UploadStartRequest, signal?: AbortSignal): Promise<UploadJobStatus> {
+    const r = this.expect(await this.call('POST', '/storage-upload', JSON.stringify(body), 'application/json', signal), 'storage-upload', [202]);
+    return JSON.parse(r.body.toString('utf8')) as UploadJobStatus;
+  }
+
+  /** GET /storage-upload: the upload job's progress, bytes done per file. */
+  async uploadStatus(signal?: AbortSignal): Promise<UploadJobStatus> {
+    const r = this.expect(await this.call('GET', '/storage-upload', undefined, undefined, signal), 'storage-upload', [200]);
+    return JSON.parse(r.body.toString('utf8')) as UploadJobStatus;
   }
 
   /**

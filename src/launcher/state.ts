@@ -11,7 +11,7 @@ import type { ArmClient } from './arm.js';
 
 export type ResourceKind = 'virtualMachine' | 'disk' | 'networkInterface' | 'publicIPAddress' | 'networkSecurityGroup' | 'virtualNetwork';
 export type ResourceStatus = 'creating' | 'created' | 'failed' | 'deleting' | 'deleted' | 'delete-failed';
-export type RunStatus = 'provisioning' | 'running' | 'tearing-down' | 'torn-down' | 'teardown-failed';
+export type RunStatus = 'provisioning' | 'running' | 'tearing-down' | 'torn-down' | 'teardown-failed' | 'kept';
 
 export interface ResourceRecord {
   kind: ResourceKind;
@@ -43,6 +43,10 @@ export interface RunState {
   config?: string;
   resources: ResourceRecord[];
   error?: string;
+  /** How to read the VM's serial log (boot diagnostics, managed storage). */
+  serialLog?: string;
+  /** Status kept: the outputs only the VM holds (deleting it loses them). */
+  unsavedOutputs?: string;
 }
 
 /** No state file for that run id (exit 2 in `aicert down`). */
@@ -122,7 +126,7 @@ export class RunFile {
   }
 
   /** Updates run-level fields. */
-  async update(patch: Partial<Pick<RunState, 'status' | 'publicIp' | 'error' | 'config'>>): Promise<void> {
+  async update(patch: Partial<Pick<RunState, 'status' | 'publicIp' | 'error' | 'config' | 'unsavedOutputs' | 'serialLog'>>): Promise<void> {
     Object.assign(this.s, patch);
     await this.flush();
   }

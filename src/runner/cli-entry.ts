@@ -11,6 +11,7 @@ import { parseLaunchUserData } from '../wire/launch.js';
 import { localFolderFetcher, type Fetcher } from './fetchers.js';
 import { bwrapBackend, checkReadOnlyPaths, podmanBackend, probeSandbox, unconfinedBackend, type SandboxBackend } from './sandbox.js';
 import { startRunner } from './server.js';
+import { imdsText } from './imds.js';
 
 const run = promisify(execFile);
 const IMDS_USER_DATA = 'http://169.254.169.254/metadata/instance/compute/userData?api-version=2021-01-01&format=text';
@@ -67,9 +68,8 @@ async function workDirTls(dir: string, host: string): Promise<{ key: string; cer
 
 /** The launch nonce from Azure IMDS userData (the launcher's launchUserData: base64 JSON {"aicert_launch": …}). */
 async function imdsLaunchNonce(): Promise<string> {
-  const r = await fetch(IMDS_USER_DATA, { headers: { Metadata: 'true' }, signal: AbortSignal.timeout(5000) });
-  if (!r.ok) throw new Error(`IMDS userData: HTTP ${r.status}`);
-  return Buffer.from(parseLaunchUserData((await r.text()).trim()).nonce).toString('hex');
+  // Retried for up to 70 s on 410 and 5xx (src/runner/imds.ts).
+  return Buffer.from(parseLaunchUserData((await imdsText({ url: IMDS_USER_DATA })).trim()).nonce).toString('hex');
 }
 
 type Values = Record<string, string | boolean | string[] | undefined>;

@@ -12,3 +12,4 @@ export {
   digestFromResolved,
 } from './emit.js';
 export type { CertInput, RunMeta, AibomV1Input } from './emit.js';
+export { uploadOutputs, chooseBlockSize, UploadError } from './upload.js';

@@ -19,10 +19,10 @@ import type { Fetcher } from './fetchers.js';
 import { runJob, type JobConfig, type JobResult } from './job.js';
 import { Measurer, PCR_TLS, sha256Hex } from './measure.js';
 import type { SandboxBackend } from './sandbox.js';
-import { ATLS_BINDING, ATLS_EXPORTER_BYTES, ATLS_EXPORTER_LABEL, launchEvent, NONCE_HEX, PCR_LAUNCH, RUNNER_PROTOCOL, type AtlsResponse, type RunnerStatus, type StorageUploadRequest } from '../wire/protocol.js';
+import { ATLS_BINDING, ATLS_EXPORTER_BYTES, ATLS_EXPORTER_LABEL, launchEvent, NONCE_HEX, PCR_LAUNCH, RUNNER_PROTOCOL, type AtlsResponse, type RunnerStatus } from '../wire/protocol.js';
 import { Tpm, type AkHandle, type QuoteResult } from './tpm.js';
 import { readHclReport } from './hcl.js';
-import { uploadOutputs } from './upload.js';
+import { postUpload, UploadJob } from './upload-job.js';
 
 export interface RunnerOptions {
   /** TCTI: `device:/dev/tpmrm0` in a VM, `swtpm:host=127.0.0.1,port=P` in tests. */
@@ -133,6 +133,9 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
     watchers.forEach((w) => w());
   };
   const abort = new AbortController();
+  // The upload job (src/runner/upload-job.ts): started by POST /storage-upload, followed with GET.
+  let upload: UploadJob | undefined;
+  const uploadJob = (r: JobResult) => (upload ??= new UploadJob(r.outputDir, r.outputs, abort.signal, (l) => appendLog(`[runner] ${l}\n`)));
 
   const send = (res: ServerResponse, code: number, body?: unknown) => {
     if (body === undefined) return void res.writeHead(code).end();
@@ -219,19 +222,12 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
     },
     'POST /storage-upload': async (req, res) => {
       if (status !== 'done' || !result) return send(res, 409, { error: `nothing to upload: run is ${status}` });
-      let body: StorageUploadRequest;
-      try {
-        body = JSON.parse((await readBody(req)).toString('utf8')) as StorageUploadRequest;
-        if (typeof body?.sas_url !== 'string' || (body.prefix !== undefined && typeof body.prefix !== 'string')) throw new Error('fields');
-      } catch {
-        return send(res, 400, { error: 'body must be {"sas_url": string, "prefix"?: string}' });
-      }
-      try {
-        const uploaded = await uploadOutputs(body.sas_url, body.prefix ?? '', result.outputDir, result.outputs, { signal: abort.signal, log: (l) => appendLog(`[runner] ${l}\n`) });
-        send(res, 200, { uploaded });
-      } catch (e) {
-        send(res, 502, { error: (e as Error).message });
-      }
+      const [code, body] = postUpload(uploadJob(result), await readBody(req), result.outputs);
+      send(res, code, body);
+    },
+    'GET /storage-upload': async (_req, res) => {
+      if (status !== 'done' || !result) return send(res, 409, { error: `nothing to upload: run is ${status}` });
+      send(res, 200, uploadJob(result).status());
     },
   };
 

@@ -2,3 +2,4 @@
 export * from './protocol.js';
 export * from './config.js';
 export * from './launch.js';
+export * from './upload.js';

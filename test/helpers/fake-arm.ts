@@ -32,6 +32,45 @@ export interface FakeArmOptions {
   retryAfter?: number;
   /** Pad operation URLs beyond 4 KB, as ARM may. */
   longUrls?: boolean;
+  /** The clock for reservation windows (default Date.now); tests share it with teardown's injected clock. */
+  now?: () => number;
+  /** After a VM create fails, its NIC answers DELETE with 400 NicReservedForAnotherVm for this long (default 0: off). */
+  nicReservationMs?: number;
+  /** After a NIC is deleted, its vnet answers DELETE with 400 InUseSubnetCannotBeDeleted for this long (default 0). */
+  subnetLingerMs?: number;
+  /** VM creation is refused (409 OperationNotAllowed) for exceeding the family's vCPU quota, although usages said otherwise. */
+  quotaFailureOnCreate?: boolean;
+  /** The gallery image every image id resolves to (default: Specialized, V2, TrustedLaunch, replicated to westeurope). */
+  image?: FakeImage;
+  /** VM sizes offered (default: the NCads A100 v4 and H100 v5 sizes in westeurope, unrestricted). */
+  skus?: Record<string, any>[];
+  /** Compute usages in the region (default: 96 of 0 used for each GPU family, 100 regional cores). */
+  usages?: { name: string; currentValue: number; limit: number }[];
+  /** Resource providers not registered (default none). */
+  unregistered?: string[];
+}
+
+/** A gallery image definition and its version, as Microsoft.Compute/galleries answers. */
+export interface FakeImage {
+  osState?: 'Specialized' | 'Generalized';
+  hyperVGeneration?: 'V1' | 'V2';
+  /** SecurityType feature value; null: no feature. Default TrustedLaunchSupported. */
+  securityType?: string | null;
+  purchasePlan?: { name: string; publisher: string; product: string };
+  targetRegions?: string[];
+  /** The version does not exist. */
+  noVersion?: boolean;
+}
+
+/** The SKU entry of a GPU size (shape of Resource Skus - List). */
+export function fakeSku(name: string, family: string, vCpus: number, o: { location?: string; restrictions?: Record<string, any>[]; zones?: string[] } = {}): Record<string, any> {
+  const location = o.location ?? 'westeurope';
+  return {
+    resourceType: 'virtualMachines', name, tier: 'Standard', size: name.replace(/^Standard_/, ''), family, locations: [location],
+    locationInfo: [{ location, zones: o.zones ?? ['1', '2', '3'] }],
+    capabilities: [{ name: 'vCPUs', value: String(vCpus) }, { name: 'HyperVGenerations', value: 'V1,V2' }],
+    restrictions: o.restrictions ?? [],
+  };
 }
 
 export interface Injection {
@@ -80,9 +119,12 @@ export class FakeArm {
   private readonly injections: Injection[] = [];
   private readonly failTypes: { type: string; code: string }[] = [];
   private readonly rgs: Set<string>;
+  private readonly reserved = new Map<string, number>();
+  private readonly now: () => number;
 
   constructor(private readonly o: FakeArmOptions = {}) {
     this.rgs = new Set((o.resourceGroups ?? ['aicert-test']).map((g) => g.toLowerCase()));
+    this.now = o.now ?? Date.now;
   }
 
   /** A TokenCredential handing out the token the fake accepts. */
@@ -179,6 +221,8 @@ export class FakeArm {
       return op.kind === 'delete' || !res ? send(204) : send(200, this.view(res));
     }
     const ver = u.searchParams.get('api-version');
+    const cat = method === 'GET' ? this.catalog(seg, u) : undefined;
+    if (cat) return cat[0] === 200 ? send(200, cat[1]) : err(cat[0], String(cat[1]), 'not found');
     // Resource groups: only GET of pre-existing ones.
     if (seg.length === 4 && /^resourcegroups$/i.test(seg[2]!)) {
       if (ver !== API.resourcegroups) return err(400, 'NoRegisteredProviderFound', `api-version ${ver} not supported`);
@@ -199,6 +243,32 @@ export class FakeArm {
     return err(405, 'MethodNotAllowed', method);
   }
 
+  /** Read-only catalogue: gallery images and versions, resource SKUs, usages, resource providers. */
+  private catalog(seg: string[], u: URL): [number, unknown] | undefined {
+    const path = seg.join('/').toLowerCase();
+    const img = this.o.image ?? {};
+    if (/^subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.compute\/galleries\/[^/]+\/images\/[^/]+$/.test(path)) {
+      const features = img.securityType === null ? [] : [{ name: 'SecurityType', value: img.securityType ?? 'TrustedLaunchSupported' }];
+      return [200, { id: u.pathname, name: seg[9], properties: { osType: 'Linux', osState: img.osState ?? 'Specialized', hyperVGeneration: img.hyperVGeneration ?? 'V2', features,
+        identifier: { publisher: 'aicert', offer: 'runner', sku: 'v1' }, ...(img.purchasePlan ? { purchasePlan: img.purchasePlan } : {}), provisioningState: 'Succeeded' } }];
+    }
+    if (/^subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.compute\/galleries\/[^/]+\/images\/[^/]+\/versions\/[^/]+$/.test(path)) {
+      if (img.noVersion) return [404, 'GalleryImageVersionNotFound'];
+      return [200, { id: u.pathname, name: seg[11], properties: { provisioningState: 'Succeeded', publishingProfile: { targetRegions: (img.targetRegions ?? ['West Europe']).map((name) => ({ name, regionalReplicaCount: 1 })) } } }];
+    }
+    if (/^subscriptions\/[^/]+\/providers\/microsoft\.compute\/skus$/.test(path))
+      return [200, { value: this.o.skus ?? [fakeSku('Standard_NC24ads_A100_v4', 'standardNCADSA100v4Family', 24), fakeSku('Standard_NC40ads_H100_v5', 'standardNCadsH100v5Family', 40)] }];
+    if (/^subscriptions\/[^/]+\/providers\/microsoft\.compute\/locations\/[^/]+\/usages$/.test(path)) {
+      const list = this.o.usages ?? [{ name: 'standardNCADSA100v4Family', currentValue: 0, limit: 96 }, { name: 'standardNCadsH100v5Family', currentValue: 0, limit: 80 }, { name: 'cores', currentValue: 0, limit: 100 }];
+      return [200, { value: list.map((x) => ({ name: { value: x.name, localizedValue: x.name }, currentValue: x.currentValue, limit: x.limit, unit: 'Count' })) }];
+    }
+    if (/^subscriptions\/[^/]+\/providers\/microsoft\.[a-z]+$/.test(path)) {
+      const ns = seg[3]!;
+      return [200, { id: u.pathname, namespace: ns, registrationState: (this.o.unregistered ?? []).some((x) => x.toLowerCase() === ns.toLowerCase()) ? 'NotRegistered' : 'Registered' }];
+    }
+    return undefined;
+  }
+
   /** PUT: validate references, record the resource, start an operation. */
   private create(id: string, ns: string, type: string, name: string, b: any, cur: FakeResource | undefined, send: Send, err: Err): void {
     if (!b || typeof b.location !== 'string') return err(400, 'LocationRequired', 'The location property is required for this definition.');
@@ -216,6 +286,18 @@ export class FakeArm {
       const nic = p.networkProfile?.networkInterfaces?.[0];
       if (missing(nic)) return err(400, 'InvalidResourceReference', 'Network interface not found.');
       if (typeof p.storageProfile?.imageReference?.id !== 'string') return err(400, 'InvalidParameter', 'imageReference.id is required.');
+      const img = this.o.image ?? {};
+      const reserve = () => this.reserved.set(nic.id.toLowerCase(), this.now() + (this.o.nicReservationMs ?? 0));
+      if (img.securityType === null || (img.securityType !== undefined && !/TrustedLaunch/.test(img.securityType)))
+        return reserve(), err(400, 'InvalidParameter', 'The Security Type TrustedLaunch is not supported by the image.');
+      if ((img.osState ?? 'Specialized') === 'Specialized' && p.osProfile !== undefined)
+        return reserve(), err(400, 'InvalidParameter', "Parameter 'osProfile' is not allowed with a specialized image.");
+      if (img.osState === 'Generalized' && !/^ssh-rsa AAAA/.test(p.osProfile?.linuxConfiguration?.ssh?.publicKeys?.[0]?.keyData ?? ''))
+        return reserve(), err(400, 'OSProvisioningClientError', 'A generalized image needs an osProfile with an admin user and an SSH public key.');
+      if (img.purchasePlan && JSON.stringify(b.plan) !== JSON.stringify(img.purchasePlan))
+        return reserve(), err(400, 'VMMarketplaceInvalidInput', 'Creating a virtual machine from a Marketplace image requires Plan information in the request.');
+      if (this.o.quotaFailureOnCreate)
+        return reserve(), err(409, 'OperationNotAllowed', 'Operation could not be completed as it results in exceeding approved standardNCADSA100v4Family Cores quota.');
       if (p.userData !== undefined && !/^[A-Za-z0-9+/]*={0,2}$/.test(p.userData)) return err(400, 'InvalidParameter', 'userData must be base64.');
       const disk = p.storageProfile.osDisk?.name ?? `${name}_OsDisk`;
       const did = id.replace(/virtualMachines\/[^/]+$/i, `disks/${disk}`);
@@ -235,6 +317,9 @@ export class FakeArm {
   /** DELETE: 204 when absent, refuse while in use, else 202 and remove when the operation ends. */
   private remove(id: string, cur: FakeResource | undefined, send: Send, err: Err): void {
     if (!cur) return send(204);
+    const until = this.reserved.get(cur.id.toLowerCase());
+    if (until !== undefined && this.now() < until)
+      return err(400, cur.type.endsWith('networkInterfaces') ? 'NicReservedForAnotherVm' : 'InUseSubnetCannotBeDeleted', `${cur.name} is reserved for a VM for ${Math.ceil((until - this.now()) / 1000)} more seconds.`);
     if (this.busy(cur.id)) return err(409, 'AnotherOperationInProgress', `Another operation on ${cur.name} is in progress.`);
     const users = [...this.res.values()].filter((x) =>
       cur.type === 'Microsoft.Compute/disks'
@@ -275,9 +360,19 @@ export class FakeArm {
       if (!r) continue;
       if (op.kind === 'delete') {
         this.res.delete(r.id.toLowerCase());
+        // A deleted NIC's subnet stays "in use" for a while.
+        if (r.type.endsWith('networkInterfaces') && this.o.subnetLingerMs) {
+          const vnet = String(r.body.properties?.ipConfigurations?.[0]?.properties?.subnet?.id ?? '').replace(/\/subnets\/[^/]+$/i, '');
+          this.reserved.set(vnet.toLowerCase(), this.now() + this.o.subnetLingerMs);
+        }
         const os = r.body.properties?.storageProfile?.osDisk;
         if (os?.deleteOption === 'Delete') this.res.delete(r.id.replace(/virtualMachines\/[^/]+$/i, `disks/${os.name}`).toLowerCase());
-      } else r.provisioningState = op.outcome;
+      } else {
+        r.provisioningState = op.outcome;
+        // A VM that failed to create keeps its NIC reserved for a while, as Azure does.
+        const nic = r.body.properties?.networkProfile?.networkInterfaces?.[0]?.id;
+        if (op.outcome === 'Failed' && typeof nic === 'string') this.reserved.set(nic.toLowerCase(), now + (this.o.nicReservationMs ?? 0));
+      }
     }
   }
 

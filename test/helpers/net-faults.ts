@@ -16,6 +16,8 @@ export interface TcpProxy {
   /** Cuts a connection once it carried more than `bytes` client→server, for the next `times` connections (Infinity: all). */
   cutUploads(bytes: number, times: number): void;
   cuts: number;
+  /** Bytes carried client→server so far, over all connections. */
+  bytesUp: number;
   close(): Promise<void>;
 }
 
@@ -27,6 +29,7 @@ export async function tcpProxy(target: number): Promise<TcpProxy> {
     port: 0,
     connections: 0,
     cuts: 0,
+    bytesUp: 0,
     dropAll: () => open.forEach((s) => s.destroy()),
     cutUploads: (bytes, times) => (cut = { bytes, times }),
     close: () => new Promise<void>((r) => (open.forEach((s) => s.destroy()), server.close(() => r()))),
@@ -38,6 +41,7 @@ export async function tcpProxy(target: number): Promise<TcpProxy> {
     let sent = 0;
     c.on('data', (d: Buffer) => {
       sent += d.length;
+      p.bytesUp += d.length;
       if (cut && cut.times > 0 && sent > cut.bytes) {
         cut.times--;
         p.cuts++;

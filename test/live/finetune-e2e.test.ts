@@ -13,6 +13,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFinetune, type FinetuneOptions, type FinetuneResult } from '../../src/launcher/finetune.js';
 import { parseLaunchUserData } from '../../src/launcher/provision.js';
+import { ArmClient } from '../../src/launcher/arm.js';
+import { downRun } from '../../src/launcher/state.js';
 import { startAzurite, azuriteAvailable, type Azurite } from '../helpers/azurite.js';
 import { startFakeArm, type FakeArm } from '../helpers/fake-arm.js';
 import { impostor, tcpProxy } from '../helpers/net-faults.js';
@@ -197,11 +199,16 @@ describe.skipIf(!swtpmAvailable() || !azuriteAvailable())('aicert finetune end t
     expect(flaky.cuts).toBe(2);
     expect(a.result.exit).toBe(0);
     flaky.cutUploads(8192, Infinity);
-    const b = await scenario({ flow: storageFor('broken') });
+    const b = await scenario({ flow: { ...storageFor('broken'), upload: { retry: { attempts: 3, base_delay_ms: 20 }, jobAttempts: 2, pollMs: 50 } } });
     expect(b.result.exit).toBe(3);
     expect(b.result.error).toMatch(/storage-upload.*upload failed/);
     expect(a.left).toEqual([]);
-    expect(b.left).toEqual([]);
+    // The VM holds the only copy of the outputs: kept, and 'aicert down' deletes it on request.
+    expect(b.result.kept).toMatch(/KEPT: it holds the only copy of 3 outputs/);
+    expect(b.left.length).toBeGreaterThan(0);
+    const rep = await downRun(b.result.runId!, { home: join(tmp.dir, 'home'), arm: new ArmClient({ endpoint: b.fake.url, credential: b.fake.credential, fetch: b.fake.fetch, minPollIntervalMs: 5 }) });
+    expect(rep.failed).toEqual([]);
+    expect(b.fake.resources()).toEqual([]);
   });
 
   it('a replayed /aTLS answer from an earlier run (with its leaked TLS key): exit 1 before any config is sent', async () => {
