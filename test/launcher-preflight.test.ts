@@ -12,7 +12,8 @@ import { ArmClient, armScopeFor } from '../src/launcher/arm.js';
 import type { AzureSettings } from '../src/launcher/config.js';
 import { runFinetune, type FinetuneOptions } from '../src/launcher/finetune.js';
 import { createRun, isCidr, provision, teardown, type Clock } from '../src/launcher/provision.js';
-import { downRun, RunFile } from '../src/launcher/state.js';
+import { RunFile } from '../src/launcher/state.js';
+import { downRun } from '../src/launcher/provision.js';
 import { fakeSku, startFakeArm, type FakeArm, type FakeArmOptions } from './helpers/fake-arm.js';
 
 const SUB = '00000000-0000-4000-8000-000000000000';

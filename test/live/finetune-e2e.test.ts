@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFinetune, type FinetuneOptions, type FinetuneResult } from '../../src/launcher/finetune.js';
 import { parseLaunchUserData } from '../../src/launcher/provision.js';
 import { ArmClient } from '../../src/launcher/arm.js';
-import { downRun } from '../../src/launcher/state.js';
+import { downRun } from '../../src/launcher/provision.js';
 import { startAzurite, azuriteAvailable, type Azurite } from '../helpers/azurite.js';
 import { startFakeArm, type FakeArm } from '../helpers/fake-arm.js';
 import { impostor, tcpProxy } from '../helpers/net-faults.js';

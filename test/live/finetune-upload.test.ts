@@ -20,7 +20,8 @@ import { swtpmAvailable, type Swtpm } from '../helpers/swtpm.js';
 import { writeFile } from 'node:fs/promises';
 import { EventEmitter } from 'node:events';
 import { ArmClient } from '../../src/launcher/arm.js';
-import { downRun, RunFile } from '../../src/launcher/state.js';
+import { RunFile } from '../../src/launcher/state.js';
+import { downRun } from '../../src/launcher/provision.js';
 
 const run = promisify(execFile);
 const GiB = 2 ** 30;
