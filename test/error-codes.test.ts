@@ -11,7 +11,11 @@ import { POLICY_CODES, VERIFICATION_CODES } from '../src/errors.js';
 const SRC = resolve(import.meta.dirname, '../src');
 const files = (d: string): string[] => readdirSync(d).flatMap((n) => (statSync(join(d, n)).isDirectory() ? files(join(d, n)) : n.endsWith('.ts') ? [join(d, n)] : []));
 /** Node-side errors of their own classes (not VerificationError/PolicyError), named so the scan can tell them apart. */
-const OTHER_CLASSES = new Set(['RUNNER_UNREACHABLE', 'RUNNER_HTTP', 'RUNNER_FAILED', 'ERR_MODULE_NOT_FOUND']);
+const OTHER_CLASSES = new Set(['RUNNER_UNREACHABLE', 'RUNNER_HTTP', 'RUNNER_FAILED', 'ERR_MODULE_NOT_FOUND',
+  // Node's own parseArgs codes, read (not raised) by the CLI's usage errors.
+  'ERR_PARSE_ARGS_UNKNOWN_OPTION', 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE',
+  // The CLI's JSON error codes for a whole finetune flow (spec/cli.md §JSON), not VerificationError codes.
+  'VERIFICATION_FAILED', 'FLOW_FAILED']);
 
 /** Codes raised in src: UPPER_SNAKE literals on lines that raise or record a failure. */
 function raised(): Map<string, string> {
