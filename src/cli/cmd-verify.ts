@@ -99,7 +99,7 @@ export async function run(argv: string[]): Promise<number> {
   if (o.policy) opts.policy = readInput(o.policy, 'policy file');
   if (o['allow-unchecked-platform']) opts.allowUncheckedPlatform = true;
   if (o['allow-simulation']) opts.allowSimulation = true;
-  if (o.ignore?.length && !o.model?.length) throw usageError('--ignore needs --model', USAGE);
+  if (o.ignore?.length && !o.model?.length && o.hf === undefined) throw usageError('--ignore needs --model or --hf', USAGE);
   let ignore: ((n: string) => boolean) | undefined;
   try {
     ignore = o.ignore?.length ? globMatcher(o.ignore) : undefined;
@@ -112,7 +112,7 @@ export async function run(argv: string[]): Promise<number> {
   if (o.model?.length) opts.artifacts = modelVerifier(o.model, { ignore, onProgress: (d, t) => bar.update(d, t), onReport: (r) => (local = r) });
   // --hf: bound outputs against a pinned Hub commit (spec/hub.md), loaded only when asked for
   const hub = o.hf !== undefined || o['hf-endpoint'] !== undefined ? await import('../node/hub-verify.js') : undefined;
-  const hubRun = hub?.hubFromCli(o.hf, o['hf-endpoint'], process.env);
+  const hubRun = hub?.hubFromCli(o.hf, o['hf-endpoint'], process.env, ignore);
   if (hubRun && o.model?.length) throw usageError('give --model or --hf, not both', USAGE);
   if (hubRun) opts.artifacts = hubRun.artifacts;
   const doc = readInput(positionals[0]!, 'attestation');
