@@ -62,7 +62,7 @@ export function forEachDigest(s: TcgEventStore, i: number, fn: (alg: number, at:
   }
 }
 
-/** Builds the LogEvent for event i (digests and data are views into the log's bytes, as the parser always gave). */
+/** Builds the LogEvent for event i (digests and data are views into the store's copy of the log). */
 export function storeEvent(s: TcgEventStore, i: number): LogEvent {
   if (i === 0 && s.first) return { ...s.first, digests: s.first.digests.map((d) => ({ ...d })) };
   const b = s.bytes;

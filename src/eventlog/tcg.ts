@@ -136,11 +136,13 @@ function parseAgileEvents(st: State, r: Reader): void {
  * Parses a TCG PC Client binary event log (SHA-1 or crypto-agile form). Throws MalformedInputError with the byte
  * offset for anything it cannot parse; odd but accepted inputs are listed in `warnings`.
  */
-export function parseTcgLog(bytes: Uint8Array, opts: TcgParseOptions = {}): EventLog {
-  assertBytes(bytes, 'bytes');
-  if (bytes.length === 0) throw new MalformedInputError('TCG event log: empty input', { offset: 0 });
+export function parseTcgLog(input: Uint8Array, opts: TcgParseOptions = {}): EventLog {
+  assertBytes(input, 'bytes');
+  if (input.length === 0) throw new MalformedInputError('TCG event log: empty input', { offset: 0 });
   // The event store holds u32 offsets.
-  if (bytes.length > 0xffffffff) throw new MalformedInputError('TCG event log: 4 GiB or larger', { offset: 0 });
+  if (input.length > 0xffffffff) throw new MalformedInputError('TCG event log: 4 GiB or larger', { offset: 0 });
+  // The store reads its own copy: later changes to the caller's buffer cannot alter parsed events.
+  const bytes = input.slice();
   const r = new Reader(bytes, 'TCG event log');
   const decode = opts.decode !== false;
   const log: EventLog = { format: 'tcg-pcclient-sha1', banks: [TPM_ALG.SHA1], events: [], warnings: [] };
