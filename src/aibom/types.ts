@@ -113,13 +113,37 @@ export interface VerifyAibomOptions {
   artifacts?: Record<string, ArtifactSource> | ArtifactVerifier;
 }
 
-export interface VerifyAibomResult {
-  valid: boolean;
+/** What verifyAibom reports in both outcomes. */
+interface VerifyAibomReport {
   checks: Check[];
   claims: Claims;
   warnings: string[];
+}
+
+/** The first failure that stopped the pipeline: a VerificationError or PolicyError, flattened. */
+export interface VerifyAibomFailure {
+  name: string;
+  code: string;
+  message: string;
+}
+
+/** Every check passed and every check that must run did. */
+export interface VerifyAibomValid extends VerifyAibomReport {
+  valid: true;
+  unchecked: [];
+  error?: undefined;
+}
+
+/**
+ * Not valid. `error` is the failure that stopped the pipeline; it is absent only when every check that ran passed
+ * but some could not run (`unchecked` names them, e.g. no golden values without allowUncheckedPlatform).
+ */
+export interface VerifyAibomInvalid extends VerifyAibomReport {
+  valid: false;
   /** Ids of checks that could not run and that kept `valid` false. */
   unchecked: string[];
-  /** The first failure's error, when the pipeline stopped on one. */
-  error?: { name: string; code: string; message: string };
+  error?: VerifyAibomFailure;
 }
+
+/** verifyAibom's result: narrows on `valid` (`if (!r.valid) r.unchecked, r.error`). */
+export type VerifyAibomResult = VerifyAibomValid | VerifyAibomInvalid;

@@ -169,7 +169,7 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
       const yaml = (await readBody(req)).toString('utf8');
       let c;
       try {
-        c = parseAxolotlConfig(yaml, 'configuration');
+        c = await parseAxolotlConfig(yaml, 'configuration');
       } catch (e) {
         return send(res, 400, { error: (e as Error).message });
       }
