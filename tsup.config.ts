@@ -13,13 +13,11 @@ const LIBRARY = {
 
 export default defineConfig([
   {
-    // The library, the CLIs and the runner (Node), sharing chunks.
+    // The library and the runner (Node), sharing chunks. The CLI is built by scripts/build-bin.mjs.
     entry: {
       ...LIBRARY,
       'runner/index': 'src/runner/index.ts',
       'node/hashing': 'src/node/hashing.ts',
-      'bin/aicert': 'bin/aicert.ts',
-      'bin/aicert-verify': 'bin/aicert-verify.ts',
     },
     format: ['esm'],
     target: 'node20',
