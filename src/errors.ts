@@ -25,6 +25,7 @@ export const VERIFICATION_CODES = [
   // AK and EK keys (src/tpm/keys.ts, quote.ts, credential.ts).
   'KEY_UNSUPPORTED',
   'KEY_TOO_SMALL',
+  'KEY_EXPONENT_INVALID',
   'AK_NOT_RESTRICTED_SIGNING',
   'AK_KEY_MISMATCH',
   'EK_NOT_STORAGE_KEY',

@@ -8,12 +8,10 @@ import type { VerifyAibomOptions, VerifyAibomResult } from '../aibom/types.js';
 import { modelVerifier, type LocalArtifactReport } from '../node/model-verifier.js';
 import { globMatcher } from '../node/glob.js';
 import { createProgressBar } from '../node/progress.js';
-import { tryFromHex } from '../util/bytes.js';
-import { tryParseIsoTime } from '../util/time.js';
 import { parse, printJson, readInput, usageError } from './io.js';
-import { readTrustStores } from './quote-inputs.js';
 import { safe } from './text.js';
 import { printVerifyReport } from './verify-report.js';
+import { VERIFY_FLAGS, verifyOptionsFrom } from './verify-options.js';
 
 /** The ID card rows (kept here for the commands that print one). */
 export { idCard } from './verify-report.js';
@@ -54,20 +52,11 @@ export async function run(argv: string[]): Promise<number> {
   const { values: o, positionals } = parse(
     argv,
     {
-      'trust-root': { type: 'string', multiple: true },
-      measurements: { type: 'string' },
-      containers: { type: 'string' },
-      policy: { type: 'string' },
-      nonce: { type: 'string' },
-      at: { type: 'string' },
+      ...VERIFY_FLAGS,
       model: { type: 'string', multiple: true },
       ignore: { type: 'string', multiple: true },
-      'trust-store': { type: 'string', multiple: true },
-      'no-require-aik-eku': { type: 'boolean' },
       hf: { type: 'string' },
       'hf-endpoint': { type: 'string' },
-      'allow-unchecked-platform': { type: 'boolean' },
-      'allow-simulation': { type: 'boolean' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -78,27 +67,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length !== 1) throw usageError(`${positionals.length ? 'exactly one' : 'an'} ATTESTATION is required`, USAGE);
-  const opts: VerifyAibomOptions = {};
-  if (o.nonce !== undefined) {
-    const n = tryFromHex(o.nonce);
-    if (!n || n.length === 0) throw usageError(`--nonce must be hex, got '${safe(o.nonce, 80)}'`, USAGE);
-    opts.nonce = n;
-  }
-  if (o.at !== undefined) {
-    const at = tryParseIsoTime(o.at);
-    if (!at) throw usageError(`--at must be an ISO 8601 time, got '${safe(o.at, 80)}'`, USAGE);
-    opts.at = at;
-  }
-  if (o['trust-root']) opts.trustAnchors = o['trust-root'].map((p) => readInput(p, 'trust root'));
-  // Named stores whose anchors carry their own EKU rule (spec/confidential-vms.md §7).
-  const stores = readTrustStores(o['trust-store']);
-  if (stores) opts.anchorRules = stores;
-  if (o['no-require-aik-eku']) opts.requireAikEku = false;
-  if (o.measurements) opts.measurements = readInput(o.measurements, 'measurements file');
-  if (o.containers) opts.containers = readInput(o.containers, 'containers file');
-  if (o.policy) opts.policy = readInput(o.policy, 'policy file');
-  if (o['allow-unchecked-platform']) opts.allowUncheckedPlatform = true;
-  if (o['allow-simulation']) opts.allowSimulation = true;
+  const opts: VerifyAibomOptions = verifyOptionsFrom(o, USAGE);
   if (o.ignore?.length && !o.model?.length && o.hf === undefined) throw usageError('--ignore needs --model or --hf', USAGE);
   let ignore: ((n: string) => boolean) | undefined;
   try {
