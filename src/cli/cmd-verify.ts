@@ -11,7 +11,7 @@ import { createProgressBar } from '../node/progress.js';
 import { tryFromHex } from '../util/bytes.js';
 import { tryParseIsoTime } from '../util/time.js';
 import { parse, printJson, readInput, usageError } from './io.js';
-import { readTrustStores } from './quote-inputs.js';
+import { readHardwareRoots, readTrustStores } from './quote-inputs.js';
 import { safe } from './text.js';
 import { printVerifyReport } from './verify-report.js';
 
@@ -21,7 +21,8 @@ export { idCard } from './verify-report.js';
 const USAGE =
   'aicert-verify ATTESTATION [--trust-root PEM]... [--measurements FILE] [--containers FILE] [--policy FILE] ' +
   '[--nonce HEX] [--at ISO8601] [--model PATH]... [--ignore GLOB]... [--hf ORG/NAME@REV [--hf-endpoint URL]] ' +
-  '[--allow-unchecked-platform] [--allow-simulation] [--trust-store azure|gce]... [--no-require-aik-eku] [--json]';
+  '[--allow-unchecked-platform] [--allow-simulation] [--trust-store azure|gce|amd|intel]... [--no-require-aik-eku] ' +
+  '[--amd-roots PEM]... [--intel-root PEM]... [--json]';
 
 const HELP = `usage: ${USAGE}
 
@@ -39,6 +40,10 @@ Verifies an AI model certificate: the original aicert attestation.json or an AIB
   --hf ORG/NAME@REV           compare the bound digests with that Hub commit's tree (REV: the 40-hex commit;
                               datasets/ORG/NAME@REV for a dataset); LFS weights are not downloaded. HF_TOKEN if gated
   --hf-endpoint URL           the Hub to ask (default $HF_ENDPOINT, else https://huggingface.co)
+  --trust-store NAME          named anchors: azure, gce (AK certificates), amd, intel (confidential-VM hardware roots)
+  --amd-roots PEM             AMD ARK and ASK certificates a confidential VM's VCEK must chain to (repeatable)
+  --intel-root PEM            Intel SGX root a TDX PCK chain must end at (repeatable). Without any trust option the
+                              embedded AMD/Intel public roots are used; with --trust-root/--trust-store, only those named
   --allow-unchecked-platform  accept that no golden PCR values / container ids were given (still listed as not checked)
   --allow-simulation          accept original documents made in simulation mode (NO hardware evidence at all)
   --json                      one JSON document (spec/cli.schema.json): {"valid", "checks", "claims", "warnings",
@@ -64,6 +69,8 @@ export async function run(argv: string[]): Promise<number> {
       ignore: { type: 'string', multiple: true },
       'trust-store': { type: 'string', multiple: true },
       'no-require-aik-eku': { type: 'boolean' },
+      'amd-roots': { type: 'string', multiple: true },
+      'intel-root': { type: 'string', multiple: true },
       hf: { type: 'string' },
       'hf-endpoint': { type: 'string' },
       'allow-unchecked-platform': { type: 'boolean' },
@@ -94,6 +101,10 @@ export async function run(argv: string[]): Promise<number> {
   const stores = readTrustStores(o['trust-store']);
   if (stores) opts.anchorRules = stores;
   if (o['no-require-aik-eku']) opts.requireAikEku = false;
+  // Confidential-VM hardware roots: only the configured ones (spec/confidential-vms.md §Hardware roots).
+  const hw = readHardwareRoots(o, opts.trustAnchors !== undefined || stores !== undefined);
+  opts.amdRoots = hw.amd;
+  opts.intelRoots = hw.intel;
   if (o.measurements) opts.measurements = readInput(o.measurements, 'measurements file');
   if (o.containers) opts.containers = readInput(o.containers, 'containers file');
   if (o.policy) opts.policy = readInput(o.policy, 'policy file');
