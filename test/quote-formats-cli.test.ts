@@ -165,6 +165,10 @@ describe.skipIf(!swtpmAvailable())('live swtpm: tpm2_quote -f plain, tpm2_checkq
     const t = (args: string[]) => run(args[0]!, args.slice(1), { env: tpm.env, cwd: D });
     await t(['tpm2_createek', '-c', 'ek.ctx', '-G', 'rsa', '-u', 'ek.pub']);
     await t(['tpm2_flushcontext', '-t']);
+    // Non-trivial PCR values, then tpm2_pcrread's YAML of the PCRs the quotes cover.
+    await t(['tpm2_pcrextend', `16:sha256=${'5a'.repeat(32)}`]);
+    await t(['tpm2_pcrextend', `2:sha256=${'0f'.repeat(32)}`]);
+    await run('sh', ['-c', 'tpm2_pcrread sha256:0,1,2,16 > pcrread.yaml'], { env: tpm.env, cwd: D });
     for (const [k, g, s] of [['rsa', 'rsa', 'rsassa'], ['ecc', 'ecc', 'ecdsa']] as const) {
       await t(['tpm2_createak', '-C', 'ek.ctx', '-c', `${k}.ctx`, '-G', g, '-g', 'sha256', '-s', s, '-u', `${k}.pub`, '-f', 'pem', '-n', `${k}.name`]);
       await t(['tpm2_flushcontext', '-t']);
@@ -195,5 +199,16 @@ describe.skipIf(!swtpmAvailable())('live swtpm: tpm2_quote -f plain, tpm2_checkq
       const r = await quote(['--ak', f('pub'), '--message', f('msg'), '--signature', bad, '--signature-format', 'plain']);
       expect([oracleBad, r.code]).toEqual([1, r.doc.error?.code === 'SIGNATURE_INVALID' ? 1 : 2]);
     }, 30_000);
+    it(`${k}: tpm2_pcrread YAML made by swtpm verifies the same quote; one digit of PCR 16 changed fails PCR_DIGEST_MISMATCH`, async () => {
+      const f = (x: string) => join(D, `${k}.${x}`);
+      const yaml = readFileSync(join(D, 'pcrread.yaml'), 'utf8');
+      expect(yaml).toMatch(/sha256:\n\s+0 : 0x0{64}\n/);
+      const ok = await quote(['--ak', f('pub'), '--message', f('msg'), '--signature', f('sig'), '--signature-format', 'plain', '--pcrs', join(D, 'pcrread.yaml'), '--nonce', '0a0b0c']);
+      expect([ok.code, ok.doc.error, ok.doc.checks.find((c: { id: string }) => c.id === 'pcrs.digest').ok]).toEqual([0, undefined, true]);
+      const bad = yaml.replace(/(\n\s+16 ?: 0x)(.)/, (_m, a: string, c: string) => a + (c === '1' ? '2' : '1'));
+      expect(bad).not.toBe(yaml);
+      const r = await quote(['--ak', f('pub'), '--message', f('msg'), '--signature', f('sig'), '--signature-format', 'plain', '--pcrs', put(`${k}-bad-pcrread.yaml`, bad)]);
+      expect([r.code, r.doc.error?.code]).toEqual([1, 'PCR_DIGEST_MISMATCH']);
+    });
   }
 });
