@@ -93,6 +93,12 @@ export interface VerifyAibomOptions {
   anchorRules?: import('../tpm/trust-stores.js').TrustAnchorRule[];
   /** false: the AK certificate EKU is not required (default true). */
   requireAikEku?: boolean;
+  /**
+   * Confidential VMs: AMD ARK/ASK per product line and Intel SGX root(s). Default: the embedded public roots, but only
+   * when no trust is configured at all; with trustAnchors or anchorRules, only the hardware roots given here are trusted.
+   */
+  amdRoots?: import('../tpm/trust-hardware.js').AmdRoots;
+  intelRoots?: CertInput[];
   /** Time for certificate validity (default now). */
   at?: Date;
   /** Expected nonce: original documents compare qualifyingData raw; v1 requires evidence.nonce to equal it. */

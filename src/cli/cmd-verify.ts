@@ -19,7 +19,8 @@ export { idCard } from './verify-report.js';
 const USAGE =
   'aicert-verify ATTESTATION [--trust-root PEM]... [--measurements FILE] [--containers FILE] [--policy FILE] ' +
   '[--nonce HEX] [--at ISO8601] [--model PATH]... [--ignore GLOB]... [--hf ORG/NAME@REV [--hf-endpoint URL]] ' +
-  '[--allow-unchecked-platform] [--allow-simulation] [--trust-store azure|gce]... [--no-require-aik-eku] [--json]';
+  '[--allow-unchecked-platform] [--allow-simulation] [--trust-store azure|gce|amd|intel]... [--no-require-aik-eku] ' +
+  '[--amd-roots PEM]... [--intel-root PEM]... [--json]';
 
 const HELP = `usage: ${USAGE}
 
@@ -37,6 +38,10 @@ Verifies an AI model certificate: the original aicert attestation.json or an AIB
   --hf ORG/NAME@REV           compare the bound digests with that Hub commit's tree (REV: the 40-hex commit;
                               datasets/ORG/NAME@REV for a dataset); LFS weights are not downloaded. HF_TOKEN if gated
   --hf-endpoint URL           the Hub to ask (default $HF_ENDPOINT, else https://huggingface.co)
+  --trust-store NAME          named anchors: azure, gce (AK certificates), amd, intel (confidential-VM hardware roots)
+  --amd-roots PEM             AMD ARK and ASK certificates a confidential VM's VCEK must chain to (repeatable)
+  --intel-root PEM            Intel SGX root a TDX PCK chain must end at (repeatable). Without any trust option the
+                              embedded AMD/Intel public roots are used; with --trust-root/--trust-store, only those named
   --allow-unchecked-platform  accept that no golden PCR values / container ids were given (still listed as not checked)
   --allow-simulation          accept original documents made in simulation mode (NO hardware evidence at all)
   --json                      one JSON document (spec/cli.schema.json): {"valid", "checks", "claims", "warnings",
