@@ -13,7 +13,7 @@ import { verifyAibom } from '../aibom/verify.js';
 import { utf8 } from '../util/bytes.js';
 import { parse, readInput, UsageError } from './io.js';
 import { safe } from './text.js';
-import { VERIFY_FLAGS, verifyOptionsFrom } from './verify-options.js';
+import { anyVerifyFlag, VERIFY_FLAGS, verifyOptionsFrom } from './verify-options.js';
 
 const USAGE =
   'aicert export --format intoto|cyclonedx ATTESTATION [--output FILE] [--attestation-url URL] ' +
@@ -58,7 +58,7 @@ export async function run(argv: string[]): Promise<number> {
   const doc = readInput(positionals[0]!, 'attestation');
   // Verify first: an export that nothing marks as unverified is an export of a valid document.
   const verifyOpts = verifyOptionsFrom(o, USAGE);
-  if (o.unverified && Object.keys(verifyOpts).length) throw new UsageError(`--unverified takes no verification flags\nusage: ${USAGE}`);
+  if (o.unverified && anyVerifyFlag(o)) throw new UsageError(`--unverified takes no verification flags\nusage: ${USAGE}`);
   if (!o.unverified) {
     const v = await verifyAibom(doc, verifyOpts);
     if (!v.valid) {

@@ -41,6 +41,9 @@ export interface VerifyFlagValues {
   'allow-simulation'?: boolean;
 }
 
+/** Whether any verification flag was given. */
+export const anyVerifyFlag = (o: VerifyFlagValues): boolean => Object.keys(VERIFY_FLAGS).some((k) => o[k as keyof VerifyFlagValues] !== undefined);
+
 /** VerifyAibomOptions from the flags (files read, hex and times parsed strictly); bad values are usage errors. */
 export function verifyOptionsFrom(o: VerifyFlagValues, usage: string): VerifyAibomOptions {
   const opts: VerifyAibomOptions = {};
