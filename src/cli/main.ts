@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<{ run: Command }>> = {
   finetune: () => import('./cmd-finetune.js'),
   image: () => import('./cmd-image.js'),
   runner: () => import('./cmd-runner.js'),
+  serve: () => import('./cmd-serve.js'),
 };
 
 const HELP = `aicert — verify AI model provenance (TPM quotes, event logs, AIBOMs)
@@ -39,6 +40,7 @@ commands:
   finetune   fine-tune on an attested runner (Azure VM or --runner URL) and verify the result
   image      build the runner image (image build --out DIR) or put it on an Azure gallery (image upload)
   runner     the reference runner a VM image starts (runner --help)
+  serve      serve the verifier page on loopback (serve [--port N] [--host 127.0.0.1]); nothing is uploaded
 
 Run 'aicert <command> --help' for a command's options and an example. --version prints the version.
 
