@@ -3,7 +3,8 @@
  * AIBOM with its weights folder is VALID with every output ✓ and the CLI's checks; a tampered document and a tampered
  * weight are NOT VALID with the CLI's own verdict line; hostile strings are shown escaped, cut and never as markup; a
  * Hub reference is compared with a loopback Hub; the server refuses traversal and sends the CSP. Expected verdicts
- * come from the CLI run on the same inputs (an independent path: Node hashing, terminal report).
+ * come from the CLI run on the same inputs (an independent path: Node hashing, terminal report). Screenshots of the
+ * valid, tampered and hostile reports: test/screenshots (refreshed with AICERT_SCREENSHOTS=1).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -17,7 +18,6 @@ import { startFakeHub } from '../helpers/fake-hub.js';
 const repo = resolve(import.meta.dirname, '../..');
 const cli = join(repo, 'dist', 'bin', 'aicert.js');
 const demo = (f: string) => join(repo, 'testvectors', 'demo', f);
-const shots = join(repo, 'test', 'screenshots');
 const chromium = '/usr/bin/chromium';
 const ready = existsSync(join(repo, 'dist', 'web', 'index.html')) && existsSync(cli) && existsSync(chromium);
 if (!ready) console.warn('NOTICE: dist/web or /usr/bin/chromium missing; verifier page test skipped (npm run build; apt-get install chromium).');
@@ -70,6 +70,8 @@ describe.skipIf(!ready)('verifier page (aicert serve + headless Chromium)', () =
   let ctx: BrowserContext;
   let tmp = '';
   const requests: string[] = [];
+  // AICERT_SCREENSHOTS=1 refreshes the committed screenshots in test/screenshots; otherwise they go to a temp folder
+  const shotDir = (): string => (process.env.AICERT_SCREENSHOTS === '1' ? join(repo, 'test', 'screenshots') : tmp);
 
   beforeAll(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'aicert-web-'));
@@ -169,8 +171,8 @@ describe.skipIf(!ready)('verifier page (aicert serve + headless Chromium)', () =
     expect(await page.textContent('#card-title')).toBe('ID card');
     expect(await page.textContent('#card')).toContain('aicert-demo/tiny-base');
     expect(await page.textContent('#progress-text')).toMatch(/^100% · \d+(\.\d)? MB\/s$/);
-    mkdirSync(shots, { recursive: true });
-    await page.locator('#result').screenshot({ path: join(shots, 'web-valid.png') });
+    mkdirSync(shotDir(), { recursive: true });
+    await page.locator('#result').screenshot({ path: join(shotDir(), 'web-valid.png') });
     // nothing left the page: only GETs of its own three files
     expect(requests.filter((r) => !r.startsWith(`GET ${url}`))).toEqual([]);
     await page.close();
@@ -189,7 +191,7 @@ describe.skipIf(!ready)('verifier page (aicert serve + headless Chromium)', () =
     expect(verdict).toBe(await cliVerdict([bad, '--trust-root', demo('trust-root.pem'), '--policy', demo('policy.json'), '--model', demo('weights')]));
     expect(await page.textContent('#verdict')).not.toMatch(/^VALID/);
     expect(await page.$$eval('#checks li.fail', (l) => l.length)).toBe(1);
-    await page.locator('#result').screenshot({ path: join(shots, 'web-tampered.png') });
+    await page.locator('#result').screenshot({ path: join(shotDir(), 'web-tampered.png') });
     await page.close();
   }, 60_000);
 
@@ -208,7 +210,7 @@ describe.skipIf(!ready)('verifier page (aicert serve + headless Chromium)', () =
     expect(rows.filter((r) => r.startsWith('fail ✗lora-out/adapter_model.safetensors'))).toHaveLength(1);
     expect(rows.filter((r) => r.startsWith('pass ✓'))).toHaveLength(2);
     expect(await page.textContent('#card-title')).toBe('ID card (NOT verified: do not rely on it)');
-    await page.locator('#result').screenshot({ path: join(shots, 'web-tampered-weight.png') });
+    await page.locator('#result').screenshot({ path: join(shotDir(), 'web-tampered-weight.png') });
     await page.close();
   }, 60_000);
 
@@ -251,7 +253,7 @@ describe.skipIf(!ready)('verifier page (aicert serve + headless Chromium)', () =
     expect(await page.$$eval('.val.escaped .badge', (b) => b.length)).toBeGreaterThan(0);
     // long values are cut (the verdict line at 2000) with the whole value one click away
     expect(Math.max(...dom.cut)).toBeLessThanOrEqual(2001);
-    await page.locator('#result').screenshot({ path: join(shots, 'web-hostile.png') });
+    await page.locator('#result').screenshot({ path: join(shotDir(), 'web-hostile.png') });
     const card = page.locator('#card tr', { hasText: 'Base model' });
     expect([...((await card.locator('.txt').textContent()) ?? '')].length).toBe(161);
     await card.locator('button.more').click();
