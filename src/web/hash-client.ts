@@ -1,5 +1,5 @@
 /** The page's side of the hashing worker: one worker (this same module), files hashed one after another. */
-import type { HashMode, WorkerReply, WorkerRequest } from './worker.js';
+import type { BenchResult, HashMode, WorkerReply, WorkerRequest } from './worker.js';
 
 export interface Progress {
   /** Bytes hashed so far, of `total`. */
@@ -58,8 +58,8 @@ export class Hasher {
     return out;
   }
 
-  /** Hashing speed of both hashers in the worker (bytes of random data). */
-  async bench(bytes: number): Promise<{ bytes: number; nobleMs: number; webcryptoMs: number }> {
+  /** Hashing speed of both hashers in the worker on `bytes` of random data, with both digests. */
+  async bench(bytes: number): Promise<BenchResult> {
     const m = await this.ask({ id: this.next++, bench: bytes }, () => true);
     if (!('bench' in m)) throw new Error('error' in m ? m.error : 'unexpected answer from the hashing worker');
     return m.bench;

@@ -37,21 +37,70 @@ function showProgress(p: Progress): void {
   $('progress-text').textContent = `${pct}% · ${(p.rate / 1e6).toFixed(1)} MB/s`;
 }
 
-/** Puts dropped or picked files in their place: a .pem is the trust root, policy*.json the policy, first other document the AIBOM, the rest weights. */
+/** The file of a drop that is the AIBOM: one named aibom/attestation (.json/.cbor), else any .cbor, else the first other .json. */
+function pickDocument(list: readonly File[]): File | undefined {
+  const n = (f: File) => f.name.toLowerCase();
+  return (
+    list.find((f) => /(aibom|attestation).*\.(json|cbor)$/.test(n(f))) ??
+    list.find((f) => n(f).endsWith('.cbor')) ??
+    list.find((f) => n(f).endsWith('.json') && !/^policy.*\.json$/.test(n(f)))
+  );
+}
+
+/** Puts dropped or picked files in their place: a .pem is the trust root, policy*.json the policy, the AIBOM, the rest weights. */
 function takeFiles(list: readonly File[], folder: boolean): void {
   const weights: GivenFile[] = [];
+  const doc = folder || inputs.doc ? undefined : pickDocument(list);
+  if (doc) inputs.doc = doc;
   for (const f of list) {
     const n = f.name.toLowerCase();
+    if (f === doc) continue;
     if (!folder && n.endsWith('.pem')) inputs.trust = f;
     else if (!folder && /^policy.*\.json$/.test(n)) inputs.policy = f;
-    else if (!folder && !inputs.doc && /\.(json|cbor)$/.test(n)) inputs.doc = f;
     else weights.push({ name: givenName(f), file: f });
   }
-  if (weights.length) {
-    inputs.weights = weights;
-    inputs.folder = folder;
-  }
+  if (weights.length) setWeights(weights, folder);
+  else showInputs();
+}
+
+/** The weight files to check (a folder: every bound output must be among them). */
+function setWeights(weights: GivenFile[], folder: boolean): void {
+  inputs.weights = weights;
+  inputs.folder = folder;
   showInputs();
+}
+
+/** Every file below a dropped folder entry, named by its path below the folder (bounded). */
+async function readFolder(dir: FileSystemDirectoryEntry, out: GivenFile[], prefix = ''): Promise<void> {
+  const reader = dir.createReader();
+  // readEntries answers in batches until it answers none
+  for (;;) {
+    const batch = await new Promise<FileSystemEntry[]>((ok, fail) => reader.readEntries(ok, fail));
+    if (!batch.length) return;
+    for (const e of batch) {
+      if (out.length >= MAX_DROPPED) throw new Error(`more than ${MAX_DROPPED} files in the dropped folder`);
+      if (e.isDirectory) await readFolder(e as FileSystemDirectoryEntry, out, `${prefix}${e.name}/`);
+      else {
+        const file = await new Promise<File>((ok, fail) => (e as FileSystemFileEntry).file(ok, fail));
+        out.push({ name: `${prefix}${e.name}`, file });
+      }
+    }
+  }
+}
+
+/** Most files taken from one dropped folder. */
+const MAX_DROPPED = 100_000;
+
+/** Files of a drop: the loose files, and the files of a dropped folder (named below it, as the folder picker does). */
+async function dropped(dt: DataTransfer | null): Promise<{ loose: File[]; folder?: GivenFile[] }> {
+  const items = [...(dt?.items ?? [])].filter((i) => i.kind === 'file');
+  const entries = items.map((i) => i.webkitGetAsEntry?.() ?? null);
+  const dir = entries.find((e) => e?.isDirectory) as FileSystemDirectoryEntry | undefined;
+  const loose = items.flatMap((i, k) => (entries[k]?.isDirectory ? [] : [i.getAsFile()].filter((f): f is File => f !== null)));
+  if (!dir) return { loose };
+  const folder: GivenFile[] = [];
+  await readFolder(dir, folder);
+  return { loose, folder };
 }
 
 /** The chosen inputs, as plain text. */
@@ -123,7 +172,12 @@ function startPage(): void {
   zone.addEventListener('drop', (ev) => {
     ev.preventDefault();
     zone.classList.remove('over');
-    takeFiles([...(ev.dataTransfer?.files ?? [])], false);
+    void dropped(ev.dataTransfer)
+      .then(({ loose, folder }) => {
+        takeFiles(loose, false);
+        if (folder) setWeights(folder, true);
+      })
+      .catch((e: unknown) => renderError($('result'), e));
   });
   $('verify').addEventListener('click', () => void verify(hasher));
   $('reset').addEventListener('click', () => location.reload());

@@ -16,10 +16,19 @@ export type WorkerRequest = { id: number; file: Blob; mode?: HashMode } | { id: 
 export type WorkerReply =
   | { id: number; done: number }
   | { id: number; sha256: string; how: 'webcrypto' | 'noble' }
-  | { id: number; bench: { bytes: number; nobleMs: number; webcryptoMs: number } }
+  | { id: number; bench: BenchResult }
   | { id: number; error: string };
 
 type Post = (m: WorkerReply) => void;
+
+/** Both hashers on the same data: their times and digests (which must agree). */
+export interface BenchResult {
+  bytes: number;
+  nobleMs: number;
+  webcryptoMs: number;
+  noble: string;
+  webcrypto: string;
+}
 
 /** Streams `blob` through @noble/hashes, posting progress after each chunk. */
 async function hashNoble(id: number, blob: Blob, post: Post): Promise<string> {
@@ -39,17 +48,17 @@ async function hashWebCrypto(id: number, blob: Blob, post: Post): Promise<string
 }
 
 /** Times both hashers on the same `bytes` of pseudo-random data (the page's speed figure). */
-async function bench(bytes: number): Promise<{ bytes: number; nobleMs: number; webcryptoMs: number }> {
+async function bench(bytes: number): Promise<BenchResult> {
   const buf = new Uint8Array(bytes);
   for (let i = 0; i < bytes; i += 65536) crypto.getRandomValues(buf.subarray(i, Math.min(bytes, i + 65536)));
   const blob = new Blob([buf]);
   const none: Post = () => {};
   let t = performance.now();
-  await hashNoble(0, blob, none);
+  const noble = await hashNoble(0, blob, none);
   const nobleMs = performance.now() - t;
   t = performance.now();
-  await hashWebCrypto(0, blob, none);
-  return { bytes, nobleMs, webcryptoMs: performance.now() - t };
+  const webcrypto = await hashWebCrypto(0, blob, none);
+  return { bytes, nobleMs, webcryptoMs: performance.now() - t, noble, webcrypto };
 }
 
 /** Answers one request. */

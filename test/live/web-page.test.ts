@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startFakeHub } from '../helpers/fake-hub.js';
@@ -305,9 +305,28 @@ describe.skipIf(!ready)('verifier page (aicert serve + headless Chromium)', () =
     }
   }, 60_000);
 
+  test('files dropped on the page in any order: the AIBOM, trust root and policy are told from the weights (VALID)', async () => {
+    const w = demo('weights');
+    const paths = [...files(w).map((p) => join(w, p)), demo('policy.json'), demo('aibom.json'), demo('trust-root.pem')];
+    const payload = paths.map((p) => ({ name: basename(p), b64: readFileSync(p).toString('base64') }));
+    const page = await open();
+    // a drop event carrying the files, as the browser dispatches it
+    await page.evaluate(`((list) => {
+      const dt = new DataTransfer();
+      for (const f of list) dt.items.add(new File([Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0))], f.name));
+      document.getElementById('drop').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    })(${JSON.stringify(payload)})`);
+    await expect.poll(() => page.textContent('#chosen')).toBe('document: aibom.json · 3 weight files · trust root: trust-root.pem · policy: policy.json');
+    expect(await verify(page, {})).toBe('VALID — 3 of 3 weight files match; freshness not checked (no nonce given); no boot event log to replay');
+    await page.close();
+  }, 60_000);
+
   test('hashing speed in the page worker: @noble/hashes streaming vs one WebCrypto digest (64 MiB)', async () => {
     const page = await open();
-    const b = (await page.evaluate('window.aicertBench(64 * 1024 * 1024)')) as { bytes: number; nobleMs: number; webcryptoMs: number };
+    const b = (await page.evaluate('window.aicertBench(64 * 1024 * 1024)')) as { bytes: number; nobleMs: number; webcryptoMs: number; noble: string; webcrypto: string };
+    // the streaming hasher (4 MiB chunks, 16 of them) agrees with WebCrypto's one-shot digest of the same bytes
+    expect(b.noble).toMatch(/^[0-9a-f]{64}$/);
+    expect(b.noble).toBe(b.webcrypto);
     const mbs = (ms: number) => ((b.bytes / 1e6) * 1000) / ms;
     console.log(`page worker SHA-256 of 64 MiB: @noble/hashes 4 MiB chunks ${mbs(b.nobleMs).toFixed(0)} MB/s, WebCrypto one digest ${mbs(b.webcryptoMs).toFixed(0)} MB/s`);
     expect(b.nobleMs).toBeGreaterThan(0);
