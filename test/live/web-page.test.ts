@@ -178,6 +178,16 @@ describe.skipIf(!ready)('verifier page (aicert serve + headless Chromium)', () =
     await page.close();
   }, 60_000);
 
+  test.each(['aibom.cbor', 'attestation.json'])('%s (CBOR, and the original format) with its weights folder: VALID as the CLI says', async (doc) => {
+    const page = await open();
+    const verdict = await verify(page, { ...base, '#doc': demo(doc), '#folder': demo('weights') });
+    expect(verdict).toBe('VALID — 3 of 3 weight files match; freshness not checked (no nonce given); no boot event log to replay');
+    const cliSays = await cliVerdict([demo(doc), '--trust-root', demo('trust-root.pem'), '--policy', demo('policy.json'), '--model', demo('weights')]);
+    expect(cliSays).toBe(verdict.replace('(no nonce given)', '(no --nonce)'));
+    expect(await page.$$eval('#card tr[data-output].pass', (r) => r.length)).toBe(3);
+    await page.close();
+  }, 60_000);
+
   test('a tampered document: NOT VALID with the CLI verdict', async () => {
     const doc = JSON.parse(readFileSync(demo('aibom.json'), 'utf8'));
     const st = Buffer.from(doc.statement, 'base64').toString('utf8');
