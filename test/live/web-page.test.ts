@@ -70,6 +70,8 @@ describe.skipIf(!ready)('verifier page (aicert serve + headless Chromium)', () =
   let ctx: BrowserContext;
   let tmp = '';
   const requests: string[] = [];
+  /** Console errors of every page (a CSP violation shows up here). */
+  const consoleErrors: string[] = [];
   // AICERT_SCREENSHOTS=1 refreshes the committed screenshots in test/screenshots; otherwise they go to a temp folder
   const shotDir = (): string => (process.env.AICERT_SCREENSHOTS === '1' ? join(repo, 'test', 'screenshots') : tmp);
 
@@ -107,6 +109,7 @@ describe.skipIf(!ready)('verifier page (aicert serve + headless Chromium)', () =
     page.on('pageerror', (e) => {
       throw e;
     });
+    page.on('console', (m) => void (m.type() === 'error' && consoleErrors.push(m.text())));
     await page.goto(url);
     await page.waitForSelector('body[data-state=ready]');
     return page;
@@ -173,8 +176,9 @@ describe.skipIf(!ready)('verifier page (aicert serve + headless Chromium)', () =
     expect(await page.textContent('#progress-text')).toMatch(/^100% · \d+(\.\d)? MB\/s$/);
     mkdirSync(shotDir(), { recursive: true });
     await page.locator('#result').screenshot({ path: join(shotDir(), 'web-valid.png') });
-    // nothing left the page: only GETs of its own three files
+    // nothing left the page: only GETs of its own three files; the page runs under its CSP without a violation
     expect(requests.filter((r) => !r.startsWith(`GET ${url}`))).toEqual([]);
+    expect(consoleErrors).toEqual([]);
     await page.close();
   }, 60_000);
 
