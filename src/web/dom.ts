@@ -11,6 +11,12 @@ export const SHOWN = 160;
 /** Longest value the "show all" button reveals (escaped). */
 export const FULL = 1_000_000;
 
+/**
+ * An escape the escaper wrote (`\xNN`, `\u{…}`, `\n`, `\r`, `\t`) in already-escaped text: preceded by an even
+ * number of backslashes, since the escaper doubles every backslash of the input.
+ */
+const ESCAPE_MADE = /(?:^|[^\\])(?:\\\\)*\\(?:x[0-9a-f]{2}|u\{[0-9a-f]+\}|[nrt])/;
+
 /** A new element with a class and plain text. */
 export function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
@@ -30,7 +36,7 @@ export function untrusted(v: unknown, max = SHOWN, raw = true): HTMLSpanElement 
   const cps = [...whole.slice(0, max * 2 + 2)];
   const cut = cps.length > max;
   span.append(el('span', 'txt', cut ? cps.slice(0, max).join('') + '…' : whole));
-  if (raw && hasUnsafe(full)) {
+  if (raw ? hasUnsafe(full) : ESCAPE_MADE.test(full)) {
     span.classList.add('escaped');
     span.append(el('span', 'badge', 'escaped'));
   }

@@ -179,6 +179,8 @@ describe.skipIf(!ready)('verifier page (aicert serve + headless Chromium)', () =
     // nothing left the page: only GETs of its own three files; the page runs under its CSP without a violation
     expect(requests.filter((r) => !r.startsWith(`GET ${url}`))).toEqual([]);
     expect(consoleErrors).toEqual([]);
+    // a plain document has nothing marked as escaped
+    expect(await page.locator('.badge').count()).toBe(0);
     await page.close();
   }, 60_000);
 
@@ -265,6 +267,10 @@ describe.skipIf(!ready)('verifier page (aicert serve + headless Chromium)', () =
     expect(dom.imgs).toBe(0);
     expect(dom.handlers).toBe(0);
     expect(await page.$$eval('.val.escaped .badge', (b) => b.length)).toBeGreaterThan(0);
+    // rows already escaped by the shared ID card code are marked too (the hostile image), plain rows are not
+    expect(await page.locator('#card tr', { hasText: 'gnp.exe' }).locator('.badge').count()).toBe(1);
+    expect(await page.locator('#card tr', { hasText: 'Dataset' }).locator('.badge').count()).toBe(0);
+    expect(await page.locator('#verdict .badge').count()).toBe(1);
     // long values are cut (the verdict line at 2000) with the whole value one click away
     expect(Math.max(...dom.cut)).toBeLessThanOrEqual(2001);
     await page.locator('#result').screenshot({ path: join(shotDir(), 'web-hostile.png') });
