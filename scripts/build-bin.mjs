@@ -5,14 +5,17 @@
 // Only the optional Azure SDKs and @huggingface/hub stay outside the bundles: they load when a command uses them.
 // cbor-x is taken in its pure JavaScript form, so a start-up never looks for or loads a native addon.
 import { build } from 'esbuild';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // `node scripts/build-bin.mjs [OUT]`: OUT defaults to dist/bin (tests build into a private folder).
 const out = resolve(process.argv[2] ?? join(root, 'dist', 'bin'));
-const COMMANDS = ['quote', 'credential', 'eventlog', 'predict', 'hash', 'verify', 'policy', 'export', 'runs', 'down', 'finetune', 'image', 'runner'];
+// The command list is the one in src/cli/dispatch.ts (COMMAND_NAMES), read from its source so the two cannot drift.
+const names = /COMMAND_NAMES = \[([^\]]*)\]/.exec(readFileSync(join(root, 'src', 'cli', 'dispatch.ts'), 'utf8'));
+if (!names) throw new Error('build-bin: COMMAND_NAMES not found in src/cli/dispatch.ts');
+const COMMANDS = [...names[1].matchAll(/'([a-z]+)'/g)].map((m) => m[1]);
 
 // The bundles are CommonJS: import.meta.url becomes the bundle's own file URL.
 const common = {

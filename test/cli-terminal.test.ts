@@ -85,3 +85,19 @@ describe('hostile strings in the human report', () => {
     expect(card).toHaveLength(2);
   });
 });
+
+describe('Hub report lines (aicert-verify --hf)', () => {
+  test('untrusted names and reasons are escaped once, by the one escaper (src/util/escape.ts)', async () => {
+    const { hubReportLines } = await import('../src/node/hub-verify.js');
+    const c = 'c'.repeat(40);
+    const lines = hubReportLines({
+      ok: false,
+      ref: `o/n@${c}`,
+      commit: c,
+      files: [{ name: 'a\x1b[31mb\u202e\\c', status: 'extra', reason: 'r\nVALID' }],
+      counts: { match: 0, mismatch: 0, missing: 0, extra: 1, conventional: 0, unverifiable: 0 },
+    });
+    expect(lines[1]).toBe('  ✗ a\\x1b[31mb\\u{202e}\\\\c  extra: r\\nVALID');
+    expect(lines.join('\n')).not.toMatch(/[\p{Cc}\p{Cf}](?<!\n)/u);
+  });
+});

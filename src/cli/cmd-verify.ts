@@ -102,7 +102,8 @@ export async function run(argv: string[]): Promise<number> {
     printJson({ ...verifyJson(r, local), ...(hubReport ? { hub: hubReport } : {}) });
   } else {
     const hubReport = hubRun?.report();
-    for (const line of hubReport ? hub!.hubReportLines(hubReport) : []) process.stdout.write(safe(line, 400) + '\n');
+    // hub lines escape their untrusted parts themselves (escaping the line again would double every backslash)
+    for (const line of hubReport ? hub!.hubReportLines(hubReport) : []) process.stdout.write(line + '\n');
     printVerifyReport(r, local, (s) => void process.stdout.write(s + '\n'));
   }
   return r.valid ? 0 : 1;

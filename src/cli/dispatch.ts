@@ -7,7 +7,7 @@ import { safe } from './text.js';
 import { packageVersion } from './version.js';
 
 /** Every subcommand; each lives in src/cli/cmd-NAME.ts and exports `run(argv): Promise<number>`. */
-export const COMMAND_NAMES = ['quote', 'credential', 'eventlog', 'predict', 'hash', 'verify', 'policy', 'export', 'runs', 'down', 'finetune', 'image', 'runner'] as const;
+export const COMMAND_NAMES = ['quote', 'credential', 'eventlog', 'predict', 'hash', 'verify', 'policy', 'export', 'runs', 'down', 'finetune', 'image', 'runner', 'serve'] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
 export const HELP = `aicert — verify AI model provenance (TPM quotes, event logs, AIBOMs)
@@ -28,6 +28,7 @@ commands:
   finetune   fine-tune on an attested runner (Azure VM or --runner URL) and verify the result
   image      build the runner image (image build --out DIR) or put it on an Azure gallery (image upload)
   runner     the reference runner a VM image starts (runner --help)
+  serve      serve the verifier page on loopback (serve [--port N] [--host 127.0.0.1]); nothing is uploaded
 
 Run 'aicert <command> --help' for a command's options and an example. --version prints the version.
 

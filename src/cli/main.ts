@@ -16,6 +16,7 @@ const COMMANDS: Record<CommandName, () => Promise<{ run: Command }>> = {
   finetune: () => import('./cmd-finetune.js'),
   image: () => import('./cmd-image.js'),
   runner: () => import('./cmd-runner.js'),
+  serve: () => import('./cmd-serve.js'),
 };
 
 /** Runs a subcommand and maps errors to the contract's exit codes. */
