@@ -1,4 +1,4 @@
-// Event-log sizes (spec/eventlog.md §Event store): parse + replay of 1, 10 and 50 MB TCG logs made of 16-byte events
+// Event-log sizes (spec/eventlog.md, "Event store"): parse + replay of 1, 10 and 50 MB TCG logs made of 16-byte events
 // (the densest records; EV_SEPARATOR data that fails to decode), and `aicert-verify` on the demo AIBOM carrying a
 // 59 MB boot event log (refused by the 4 MiB cap). Each case runs in a fresh process: wall time, time per MB and
 // peak RSS against the log's size, beside the in-run baseline "read the same bytes + sha256" in a fresh process.

@@ -1,5 +1,5 @@
 /**
- * Hostile event-log sizes (spec/eventlog.md §Event store, spec/aibom-v1.md bootEventLog cap): 10 MB of the densest
+ * Hostile event-log sizes (spec/eventlog.md, "Event store", spec/aibom-v1.md bootEventLog cap): 10 MB of the densest
  * possible TCG_PCR_EVENT2 records (16 bytes, no digests, EV_SEPARATOR data that fails to decode) used to cost an
  * object per event and a thrown error per event (seconds and ~0.5 GiB); an AIBOM's 59 MB boot log was base64-decoded,
  * parsed and replayed before anything refused it. Memory is asserted from structure sizes and heap deltas, never time.

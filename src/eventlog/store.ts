@@ -1,5 +1,5 @@
 /**
- * Compact event store for parsed TCG PC Client logs (spec/eventlog.md §Event store): one u32 offset and one flag byte
+ * Compact event store for parsed TCG PC Client logs (spec/eventlog.md, "Event store"): one u32 offset and one flag byte
  * per event, pointing into the original bytes; LogEvent objects are built only when asked for. Memory is the log
  * plus at most 5/16 of its size (the smallest TCG_PCR_EVENT2 is 16 bytes), whatever the event mix.
  * Record layouts: TCG PC Client Platform Firmware Profile r1.06 §10.2.1 (TCG_PCR_EVENT), §10.2.2 (TCG_PCR_EVENT2)
