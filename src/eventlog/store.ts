@@ -90,6 +90,8 @@ const STORES = new WeakMap<EventLog, TcgEventStore>();
 
 /** Replaces `events` by a plain data property (the store no longer describes the log once its array exists). */
 function settle(log: EventLog, events: LogEvent[]): LogEvent[] {
+  // A frozen log cannot change: it keeps its store and builds a fresh array on each read.
+  if (Object.isFrozen(log)) return events;
   STORES.delete(log);
   Object.defineProperty(log, 'events', { value: events, writable: true, enumerable: true, configurable: true });
   return events;
