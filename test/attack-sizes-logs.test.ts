@@ -106,6 +106,13 @@ describe('10 MB of 16-byte events', () => {
     expect(storeOf(log)).toBeDefined();
   });
 
+  test('longer records: the offset table is trimmed to the event count; adopt keeps the caller buffer', () => {
+    const b = new Uint8Array(denseLog(0, Array.from({ length: 1000 }, (_, i) => Buffer.from(`event ${i}`.padEnd(60, '.')))));
+    const log = parseTcgLog(b, { adopt: true });
+    expect(storeOf(log)!.at.length).toBe(1001);
+    expect(storeOf(log)!.bytes).toBe(b);
+  });
+
   test('the store reads a private copy: changing the caller buffer after parsing changes nothing', () => {
     const b = new Uint8Array(denseLog(4, tail));
     const log = parseTcgLog(b);

@@ -102,6 +102,11 @@ function settle(log: EventLog, events: LogEvent[]): LogEvent[] {
  * array (which callers may change) is the truth and the store is dropped. Copies ({...log}) never carry the store.
  */
 export function attachStore(log: EventLog, s: TcgEventStore): EventLog {
+  // Give back the room reserved for records that turned out longer than the minimum.
+  if (s.count < s.at.length / 2) {
+    s.at = s.at.slice(0, s.count);
+    s.flags = s.flags.slice(0, s.count);
+  }
   STORES.set(log, s);
   Object.defineProperty(log, 'events', {
     enumerable: true,
