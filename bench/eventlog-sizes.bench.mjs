@@ -33,7 +33,7 @@ function measure(cmd, args) {
 
 const baseline = (f) => measure(process.execPath, ['-e', `require('node:crypto').createHash('sha256').update(require('node:fs').readFileSync(${JSON.stringify(f)})).digest('hex')`]);
 const parseReplay = (f) =>
-  measure(process.execPath, ['--input-type=module', '-e', `import { readFileSync } from 'node:fs'; const m = await import(${JSON.stringify(pathToFileURL(join(dist, 'eventlog', 'index.js')).href)}); m.replay(m.parseTcgLog(new Uint8Array(readFileSync(${JSON.stringify(f)}))));`]);
+  measure(process.execPath, ['--input-type=module', '-e', `import { readFileSync } from 'node:fs'; const m = await import(${JSON.stringify(pathToFileURL(join(dist, 'eventlog', 'index.js')).href)}); m.replay(m.parseTcgLog(readFileSync(${JSON.stringify(f)})));`]);
 
 /** One result line: time, time per MB, peak RSS and its ratio to the input's size, ratio to the baseline. */
 function row(label, r, bytes, base) {
