@@ -8,10 +8,11 @@ import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import { parseAibom } from '../src/aibom/parse.js';
 import { encodeCbor } from '../src/aibom/cbor.js';
-import { MalformedInputError } from '../src/errors.js';
 import { eventCount, iterEvents, storeOf } from '../src/eventlog/store.js';
 import { parseTcgLog } from '../src/eventlog/tcg.js';
 import { replay } from '../src/eventlog/replay.js';
+import { verifyLog } from '../src/eventlog/verify.js';
+import { MalformedInputError, VerificationError } from '../src/errors.js';
 import { statementJson } from './helpers/aibom-fixtures.js';
 
 const EV_SEPARATOR = 4;
@@ -111,6 +112,21 @@ describe('10 MB of 16-byte events', () => {
     const log = parseTcgLog(b, { adopt: true });
     expect(storeOf(log)!.at.length).toBe(1001);
     expect(storeOf(log)!.bytes).toBe(b);
+  });
+
+  test('a failing verifyLog reads the store without building (or decoding) the event array', () => {
+    const log = parseTcgLog(new Uint8Array(denseLog(0, Array.from({ length: 1000 }, (_, i) => Buffer.from(`event ${i}`)))));
+    const quoted = new Map([[11, new Map([[7, new Uint8Array(32)]])]]);
+    const e = (() => {
+      try {
+        verifyLog(log, quoted, { pcrs: [7] });
+      } catch (x) {
+        return x;
+      }
+    })();
+    expect(e).toBeInstanceOf(VerificationError);
+    expect((e as VerificationError).code).toBe('PCR_REPLAY_MISMATCH');
+    expect(storeOf(log)).toBeDefined();
   });
 
   test('the store reads a private copy: changing the caller buffer after parsing changes nothing', () => {

@@ -62,8 +62,8 @@ export function forEachDigest(s: TcgEventStore, i: number, fn: (alg: number, at:
   }
 }
 
-/** Builds the LogEvent for event i (digests and data are views into the store's copy of the log). */
-export function storeEvent(s: TcgEventStore, i: number): LogEvent {
+/** Builds the LogEvent for event i (digests and data are views into the store's copy of the log); `decode` false omits `decoded`. */
+export function storeEvent(s: TcgEventStore, i: number, decode = s.decode): LogEvent {
   if (i === 0 && s.first) return { ...s.first, digests: s.first.digests.map((d) => ({ ...d })) };
   const b = s.bytes;
   const at = s.at[i]!;
@@ -79,7 +79,7 @@ export function storeEvent(s: TcgEventStore, i: number): LogEvent {
   const data = b.subarray(end + 4, end + 4 + size);
   const ev: LogEvent = { index: i, pcr, type, typeName: eventTypeName(type), digests, data, offset: at };
   if (s.flags[i]! & FLAG_NO_EXTEND) ev.noExtend = true;
-  if (s.decode) {
+  if (decode) {
     const d = decodeEventData(type, data, end + 4);
     if (d !== undefined) ev.decoded = d;
   }
@@ -127,9 +127,12 @@ export function eventCount(log: EventLog): number {
   return STORES.get(log)?.count ?? log.events.length;
 }
 
-/** The events one at a time: built on demand from the store (memory for one event), or the log's array. */
-export function* iterEvents(log: EventLog): Generator<LogEvent> {
+/**
+ * The events one at a time: built on demand from the store (memory for one event), or the log's array.
+ * `decode` false skips decoding store events (for callers that read only PCRs and digests); array events are as stored.
+ */
+export function* iterEvents(log: EventLog, decode = true): Generator<LogEvent> {
   const s = STORES.get(log);
   if (!s) return yield* log.events;
-  for (let i = 0; i < s.count; i++) yield storeEvent(s, i);
+  for (let i = 0; i < s.count; i++) yield storeEvent(s, i, decode && s.decode);
 }
