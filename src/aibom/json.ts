@@ -169,10 +169,18 @@ export function canonicalBase64(s: string, path: string): Uint8Array {
   return b;
 }
 
-/** Bytes: a CBOR byte string, or canonical base64 text (JSON). */
-export function bytesField(v: unknown, path: string): Uint8Array {
-  if (v instanceof Uint8Array) return new Uint8Array(v);
-  return canonicalBase64(str(v, path), path);
+/**
+ * Bytes: a CBOR byte string, or canonical base64 text (JSON). With `maxBytes`, a longer value is refused from its
+ * length alone, before anything is copied or decoded (canonical base64 of n bytes is 4·⌈n/3⌉ characters).
+ */
+export function bytesField(v: unknown, path: string, maxBytes?: number): Uint8Array {
+  const tooBig = (): never => {
+    throw new MalformedInputError(`larger than ${maxBytes} bytes`, { path });
+  };
+  if (v instanceof Uint8Array) return maxBytes !== undefined && v.length > maxBytes ? tooBig() : new Uint8Array(v);
+  const s = str(v, path);
+  if (maxBytes !== undefined && s.length > 4 * Math.ceil(maxBytes / 3)) tooBig();
+  return canonicalBase64(s, path);
 }
 
 /** Lowercase hex only (the canonical form), optionally of a fixed byte length. */

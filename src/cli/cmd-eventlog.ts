@@ -130,7 +130,8 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length !== 1) throw new UsageError(`expected one event-log FILE\nusage: ${USAGE}`);
-  const log = parseEventLog(readInput(positionals[0]!, 'event log'));
+  // The file's bytes belong to this command alone, so a TCG log adopts them instead of copying.
+  const log = parseEventLog(readInput(positionals[0]!, 'event log'), { tcg: { adopt: true } });
   const rep = replay(log);
   const expected = values.pcrs !== undefined ? parsePcrsFile(readInput(values.pcrs, 'PCR file')) : undefined;
   const cmp = expected ? compareLog(log, expected) : undefined;

@@ -1,5 +1,5 @@
 /**
- * Compact event store for parsed TCG PC Client logs (spec/eventlog.md §Event store): one u32 offset and one flag byte
+ * Compact event store for parsed TCG PC Client logs (spec/eventlog.md, "Event store"): one u32 offset and one flag byte
  * per event, pointing into the original bytes; LogEvent objects are built only when asked for. Memory is the log
  * plus at most 5/16 of its size (the smallest TCG_PCR_EVENT2 is 16 bytes), whatever the event mix.
  * Record layouts: TCG PC Client Platform Firmware Profile r1.06 §10.2.1 (TCG_PCR_EVENT), §10.2.2 (TCG_PCR_EVENT2)
@@ -62,8 +62,8 @@ export function forEachDigest(s: TcgEventStore, i: number, fn: (alg: number, at:
   }
 }
 
-/** Builds the LogEvent for event i (digests and data are views into the store's copy of the log). */
-export function storeEvent(s: TcgEventStore, i: number): LogEvent {
+/** Builds the LogEvent for event i (digests and data are views into the store's copy of the log); `decode` false omits `decoded`. */
+export function storeEvent(s: TcgEventStore, i: number, decode = s.decode): LogEvent {
   if (i === 0 && s.first) return { ...s.first, digests: s.first.digests.map((d) => ({ ...d })) };
   const b = s.bytes;
   const at = s.at[i]!;
@@ -79,7 +79,7 @@ export function storeEvent(s: TcgEventStore, i: number): LogEvent {
   const data = b.subarray(end + 4, end + 4 + size);
   const ev: LogEvent = { index: i, pcr, type, typeName: eventTypeName(type), digests, data, offset: at };
   if (s.flags[i]! & FLAG_NO_EXTEND) ev.noExtend = true;
-  if (s.decode) {
+  if (decode) {
     const d = decodeEventData(type, data, end + 4);
     if (d !== undefined) ev.decoded = d;
   }
@@ -90,6 +90,8 @@ const STORES = new WeakMap<EventLog, TcgEventStore>();
 
 /** Replaces `events` by a plain data property (the store no longer describes the log once its array exists). */
 function settle(log: EventLog, events: LogEvent[]): LogEvent[] {
+  // A frozen log cannot change: it keeps its store and builds a fresh array on each read.
+  if (Object.isFrozen(log)) return events;
   STORES.delete(log);
   Object.defineProperty(log, 'events', { value: events, writable: true, enumerable: true, configurable: true });
   return events;
@@ -100,6 +102,11 @@ function settle(log: EventLog, events: LogEvent[]): LogEvent[] {
  * array (which callers may change) is the truth and the store is dropped. Copies ({...log}) never carry the store.
  */
 export function attachStore(log: EventLog, s: TcgEventStore): EventLog {
+  // Give back the room reserved for records that turned out longer than the minimum.
+  if (s.count < s.at.length / 2) {
+    s.at = s.at.slice(0, s.count);
+    s.flags = s.flags.slice(0, s.count);
+  }
   STORES.set(log, s);
   Object.defineProperty(log, 'events', {
     enumerable: true,
@@ -120,9 +127,12 @@ export function eventCount(log: EventLog): number {
   return STORES.get(log)?.count ?? log.events.length;
 }
 
-/** The events one at a time: built on demand from the store (memory for one event), or the log's array. */
-export function* iterEvents(log: EventLog): Generator<LogEvent> {
+/**
+ * The events one at a time: built on demand from the store (memory for one event), or the log's array.
+ * `decode` false skips decoding store events (for callers that read only PCRs and digests); array events are as stored.
+ */
+export function* iterEvents(log: EventLog, decode = true): Generator<LogEvent> {
   const s = STORES.get(log);
   if (!s) return yield* log.events;
-  for (let i = 0; i < s.count; i++) yield storeEvent(s, i);
+  for (let i = 0; i < s.count; i++) yield storeEvent(s, i, decode && s.decode);
 }

@@ -20,6 +20,11 @@ export { TCG_EV, eventTypeName, MAX_PCR } from './names.js';
 export interface TcgParseOptions {
   /** Decode event data into `decoded` (default true). Turning it off only saves time. */
   decode?: boolean;
+  /**
+   * The log keeps `bytes` itself instead of a private copy (saves one log-sized copy). Only for a buffer nobody
+   * else holds or will change, such as a file just read: later changes to it would change the parsed events.
+   */
+  adopt?: boolean;
 }
 
 /** PCRIndex value Windows writes on a trailing event; such an event is kept but never extended. */
@@ -141,8 +146,8 @@ export function parseTcgLog(input: Uint8Array, opts: TcgParseOptions = {}): Even
   if (input.length === 0) throw new MalformedInputError('TCG event log: empty input', { offset: 0 });
   // The event store holds u32 offsets.
   if (input.length > 0xffffffff) throw new MalformedInputError('TCG event log: 4 GiB or larger', { offset: 0 });
-  // The store reads its own copy: later changes to the caller's buffer cannot alter parsed events.
-  const bytes = input.slice();
+  // The store reads its own copy, unless adopting: later changes to the caller's buffer cannot alter parsed events.
+  const bytes = opts.adopt === true ? input : input.slice();
   const r = new Reader(bytes, 'TCG event log');
   const decode = opts.decode !== false;
   const log: EventLog = { format: 'tcg-pcclient-sha1', banks: [TPM_ALG.SHA1], events: [], warnings: [] };
