@@ -3,6 +3,7 @@
  * It lives in the same bundle as the command it runs, so the error classes it tests are the ones the command threw.
  */
 import { describeError, errorJson, exitCodeFor, jsonWasPrinted, printJson, resetJsonPrinted, UsageError } from './io.js';
+import { useNodeHashes } from '../node/native-hash.js';
 import { wantsJson } from './dispatch.js';
 import { safe } from './text.js';
 
@@ -26,6 +27,7 @@ function errorText(e: unknown): string {
 /** Loads and runs `cmd` with its options; any error becomes its exit code, stderr text and (with --json) JSON. */
 export async function runCommand(cmd: string, rest: string[], load: () => Promise<{ run: Command }>): Promise<number> {
   resetJsonPrinted();
+  useNodeHashes();
   try {
     const mod = await load();
     return await mod.run(rest);
