@@ -2,7 +2,7 @@
 // - dist/bin/aicert.js and aicert-verify.js: small CommonJS launchers (help, --version, which command to run);
 // - dist/bin/cmd-NAME.cjs: one self-contained CommonJS bundle per subcommand, loaded by the launcher through
 //   vm.Script with a V8 code cache (scripts/code-cache.mjs writes it, src/cli/bundle-loader.ts checks it).
-// Only the optional Azure SDKs and @huggingface/hub stay outside the bundles: they load when a command uses them.
+// Only the optional Azure SDKs, yaml and @huggingface/hub stay outside the bundles: they load when a command uses them.
 // cbor-x is taken in its pure JavaScript form, so a start-up never looks for or loads a native addon.
 import { build } from 'esbuild';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -25,7 +25,9 @@ const common = {
   target: 'node20',
   logLevel: 'warning',
   legalComments: 'none',
-  external: ['@azure/*', '@huggingface/hub'],
+  minify: true,
+  keepNames: true,
+  external: ['@azure/*', '@huggingface/hub', 'yaml'],
   define: { 'import.meta.url': '__aicertImportMetaUrl' },
   plugins: [
     {

@@ -14,10 +14,9 @@ const demo = (f) => join(root, 'testvectors', 'demo', f);
 const q = (f) => join(root, 'testvectors', 'quote', 'ak-rsa', f);
 const log = join(root, 'testvectors', 'boot', 'out', 'binary_bios_measurements');
 
-// Commands whose start-up is measured get a representative run; the other offline commands compile their top level
-// via --help. The cloud and runner commands (finetune, image, runner, runs, down) wait on networks and VMs far longer
-// than they compile, so they ship without a cache (a smaller package) and compile from source.
-const UNCACHED = new Set(['finetune', 'image', 'runner', 'runs', 'down']);
+// The verification commands, whose start-up is measured, get a cache from a representative run. The others compile
+// from source: the cloud and runner commands wait on networks and VMs far longer than they compile, and a cache made
+// from --help alone saves little, while every cache adds to the package.
 const RUNS = {
   verify: ['verify', demo('aibom.json'), '--trust-root', demo('trust-root.pem'), '--policy', demo('policy.json'), '--model', demo('weights')],
   quote: ['quote', '--ak', q('ak.pub'), '--message', q('quote.msg'), '--signature', q('quote.sig'), '--pcrs', q('quote.pcrs')],
@@ -28,8 +27,8 @@ const RUNS = {
 for (const f of readdirSync(bin).filter((n) => n.endsWith('.cache'))) unlinkSync(join(bin, f));
 for (const file of readdirSync(bin).filter((n) => /^cmd-.*\.cjs$/.test(n))) {
   const name = file.slice(4, -4);
-  if (UNCACHED.has(name)) continue;
-  const argv = RUNS[name] ?? [name, '--help'];
+  const argv = RUNS[name];
+  if (!argv) continue;
   const r = spawnSync(process.execPath, [join(bin, 'aicert.js'), ...argv], { env: { ...process.env, AICERT_CODE_CACHE_OUT: join(bin, `${file}.cache`) }, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   // A workload that fails still leaves a usable cache; a cache that was not written is only slower.
   if (!existsSync(join(bin, `${file}.cache`))) console.warn(`code-cache: no cache for ${file} (exit ${r.status}) ${r.stderr.slice(0, 300)}`);
