@@ -1,137 +1,16 @@
 /**
- * Strict JSON for AIBOM documents and statements: RFC 8259 grammar, bounded nesting, no duplicate object keys (two
- * parsers must never see two different documents), then field accessors that fail with a field path.
- * RFC 8259 https://www.rfc-editor.org/rfc/rfc8259 ; duplicate keys: RFC 8259 §4 ("names SHOULD be unique").
+ * AIBOM field accessors over values from the project's strict JSON and CBOR readers (src/util/json.ts,
+ * src/util/cbor.ts; spec/strict-encodings.md): each accessor fails with a field path.
  */
 import { MalformedInputError } from '../errors.js';
-import { toBase64, tryFromBase64, tryUtf8Decode } from '../util/bytes.js';
+import { toBase64, tryFromBase64 } from '../util/bytes.js';
+import { MAX_DOCUMENT_BYTES, MAX_JSON_DEPTH, readJson } from '../util/json.js';
 
-/** Deepest nesting accepted in any AIBOM JSON text. */
-export const MAX_JSON_DEPTH = 32;
-/** Largest JSON/CBOR document accepted (bytes): evidence plus logs, never weights. */
-export const MAX_DOCUMENT_BYTES = 64 * 1024 * 1024;
+export { MAX_DOCUMENT_BYTES, MAX_JSON_DEPTH };
 
-const WS = new Set([0x20, 0x09, 0x0a, 0x0d]);
-const NUM = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-const LIT = /true|false|null/y;
-
-/** A decimal literal's value as `<sign><digits>e<exp>` with no leading or trailing zero digits ("0" for zero). */
-function decimalKey(t: string): string | undefined {
-  const m = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(t);
-  if (!m) return undefined;
-  let d = (m[2]! + (m[3] ?? '')).replace(/^0+/, '');
-  let e = Number(m[4] ?? 0) - (m[3]?.length ?? 0);
-  let z = d.length;
-  while (z > 0 && d.charCodeAt(z - 1) === 0x30) z--;
-  e += d.length - z;
-  d = d.slice(0, z);
-  return d === '' ? '0' : `${m[1]}${d}e${e}`;
-}
-
-/**
- * Numbers must mean exactly the double they parse to, so two texts that differ below its precision cannot both pass
- * as "the same" value: a literal is the shortest round-trip form of its double (what JSON.stringify and Python
- * write), or an integer the double holds exactly. Anything else (1.00000000000000001, 9007199254740993, 1e400) fails.
- */
-function checkPrecision(lit: string, fail: (msg: string) => never): void {
-  const n = Number(lit);
-  if (!Number.isFinite(n)) fail(`number ${lit.slice(0, 30)} is out of range`);
-  if (decimalKey(lit) === decimalKey(String(n))) return;
-  if (/^-?\d+$/.test(lit) && BigInt(lit) === BigInt(n)) return;
-  fail(`number ${lit.slice(0, 30)} is not exactly the double it parses to`);
-}
-
-/** Validates JSON grammar, depth and key uniqueness; throws MalformedInputError at the offending offset. */
-export function checkJson(text: string, what: string, maxDepth = MAX_JSON_DEPTH): void {
-  let i = 0;
-  const fail = (msg: string): never => {
-    throw new MalformedInputError(`${what}: ${msg}`, { offset: i });
-  };
-  const ws = (): void => {
-    while (i < text.length && WS.has(text.charCodeAt(i))) i++;
-  };
-  const string = (): string => {
-    const start = i++;
-    for (;;) {
-      if (i >= text.length) fail('unterminated string');
-      const c = text.charCodeAt(i);
-      if (c === 0x22) break;
-      if (c < 0x20) fail('control character in string');
-      if (c === 0x5c) {
-        const e = text[i + 1];
-        if (e === 'u') {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) fail('bad \\u escape');
-          i += 6;
-          continue;
-        }
-        if (e === undefined || !'"\\/bfnrt'.includes(e)) fail('bad escape');
-        i += 2;
-        continue;
-      }
-      i++;
-    }
-    i++;
-    return JSON.parse(text.slice(start, i)) as string;
-  };
-  const value = (depth: number): void => {
-    ws();
-    const c = text[i];
-    if (c === '{' || c === '[') {
-      if (depth >= maxDepth) fail(`nesting deeper than ${maxDepth}`);
-      i++;
-      ws();
-      const close = c === '{' ? '}' : ']';
-      const keys = c === '{' ? new Set<string>() : undefined;
-      if (text[i] === close) {
-        i++;
-        return;
-      }
-      for (;;) {
-        if (keys) {
-          ws();
-          if (text[i] !== '"') fail('expected a key');
-          const k = string();
-          if (keys.has(k)) fail(`duplicate key ${JSON.stringify(k).slice(0, 60)}`);
-          keys.add(k);
-          ws();
-          if (text[i++] !== ':') fail("expected ':'");
-        }
-        value(depth + 1);
-        ws();
-        const n = text[i++];
-        if (n === close) return;
-        if (n !== ',') fail(`expected ',' or '${close}'`);
-      }
-    }
-    if (c === '"') return void string();
-    for (const re of [NUM, LIT]) {
-      re.lastIndex = i;
-      const m = re.exec(text);
-      if (m) {
-        if (re === NUM) checkPrecision(m[0], fail);
-        i += m[0].length;
-        return;
-      }
-    }
-    fail('unexpected character');
-  };
-  value(0);
-  ws();
-  if (i !== text.length) fail('trailing data after the JSON value');
-}
-
-/** Strict UTF-8 + strict JSON: bytes or text in, the parsed value out. */
+/** Strict UTF-8 + strict JSON (src/util/json.ts): bytes or text in, the parsed value out. */
 export function parseStrictJson(input: Uint8Array | string, what: string, maxDepth = MAX_JSON_DEPTH): unknown {
-  let text: string | undefined;
-  if (typeof input === 'string') text = input;
-  else {
-    if (input.length > MAX_DOCUMENT_BYTES) throw new MalformedInputError(`${what}: larger than ${MAX_DOCUMENT_BYTES} bytes`, { offset: 0 });
-    text = tryUtf8Decode(input);
-    if (text === undefined) throw new MalformedInputError(`${what}: not valid UTF-8`, { offset: 0 });
-  }
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  checkJson(text, what, maxDepth);
-  return JSON.parse(text) as unknown;
+  return readJson(input, what, { maxDepth });
 }
 
 /** A JSON object (not an array, not null). */
