@@ -3,7 +3,6 @@
  * src/util/cbor.ts; spec/strict-encodings.md): each accessor fails with a field path.
  */
 import { MalformedInputError } from '../errors.js';
-import { toBase64, tryFromBase64 } from '../util/bytes.js';
 import { MAX_DOCUMENT_BYTES, MAX_JSON_DEPTH, readJson } from '../util/json.js';
 
 export { MAX_DOCUMENT_BYTES, MAX_JSON_DEPTH };
@@ -37,15 +36,45 @@ export function optStr(v: unknown, path: string): string | undefined {
   return v === undefined ? undefined : str(v, path);
 }
 
+const B64 = new Int8Array(128).fill(-1);
+for (let i = 0; i < 64; i++) B64['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.charCodeAt(i)] = i;
+const b64 = (s: string, i: number): number => {
+  const c = s.charCodeAt(i);
+  return c < 128 ? B64[c]! : -1;
+};
+
 /**
  * Canonical base64: the standard alphabet with padding (RFC 4648 §4), and re-encoding the bytes must give the very
  * same text (unused low bits zero). No two accepted texts decode to the same bytes, so every character is bound.
+ * One pass: each quad is checked and decoded; the unused-bits rule is checked on the last quad.
  */
 export function canonicalBase64(s: string, path: string): Uint8Array {
-  const b = /^[A-Za-z0-9+/]*={0,2}$/.test(s) && s.length % 4 === 0 ? tryFromBase64(s) : undefined;
-  if (!b) throw new MalformedInputError('not standard padded base64', { path });
-  if (toBase64(b) !== s) throw new MalformedInputError('non-canonical base64 (unused bits set)', { path });
-  return b;
+  const bad = (why: string): never => {
+    throw new MalformedInputError(why, { path });
+  };
+  if (s.length % 4 !== 0) bad('not standard padded base64');
+  const pads = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0;
+  const out = new Uint8Array((s.length / 4) * 3 - pads);
+  const full = s.length - (pads ? 4 : 0);
+  let o = 0;
+  for (let i = 0; i < full; i += 4) {
+    const n = (b64(s, i) << 18) | (b64(s, i + 1) << 12) | (b64(s, i + 2) << 6) | b64(s, i + 3);
+    // Any -1 (a character outside the alphabet) makes n negative.
+    if (n < 0) bad('not standard padded base64');
+    out[o++] = n >>> 16;
+    out[o++] = (n >>> 8) & 0xff;
+    out[o++] = n & 0xff;
+  }
+  if (pads) {
+    const c0 = b64(s, full);
+    const c1 = b64(s, full + 1);
+    const c2 = pads === 1 ? b64(s, full + 2) : 0;
+    if (c0 < 0 || c1 < 0 || c2 < 0) bad('not standard padded base64');
+    if (pads === 2 ? (c1 & 15) !== 0 : (c2 & 3) !== 0) bad('non-canonical base64 (unused bits set)');
+    out[o++] = (c0 << 2) | (c1 >> 4);
+    if (pads === 1) out[o++] = ((c1 & 15) << 4) | (c2 >> 2);
+  }
+  return out;
 }
 
 /** Bytes: a CBOR byte string, or canonical base64 text (JSON). */
