@@ -163,6 +163,8 @@ describe('JSON strings and numbers', () => {
   test('a lone surrogate escape is refused (other readers substitute U+FFFD or fail)', () => {
     malformed(() => parseStrictJson('{"a":"\\ud800"}', 'doc'), /lone surrogate/);
     malformed(() => parseStrictJson('{"a":"\\udc00\\ud800"}', 'doc'), /lone surrogate/);
+    // A text argument can hold an unescaped lone surrogate, which has no UTF-8 form.
+    malformed(() => parseStrictJson('{"a":"x\ud800"}', 'doc'), /lone surrogate/);
     expect(parseStrictJson('{"a":"\\ud83d\\ude00"}', 'doc')).toEqual({ a: '😀' });
   });
   test('an invalid UTF-8 byte is reported at its offset', () => {

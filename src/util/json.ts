@@ -78,12 +78,12 @@ function exactDouble(lit: string, n: number): boolean {
   return /^-?\d+$/.test(lit) && BigInt(lit) === BigInt(n);
 }
 
-/** A backslash or a control character (what ends the fast path of a string). */
-const NOT_PLAIN = /[\\\x00-\x1f]/;
+/** A backslash, a control character or a surrogate half (what ends the fast path of a string). */
+const NOT_PLAIN = /[\\\x00-\x1f\ud800-\udfff]/;
 function plainShort(t: string, from: number, to: number): boolean {
   for (let i = from; i < to; i++) {
     const c = t.charCodeAt(i);
-    if (c < 0x20 || c === 0x5c) return false;
+    if (c < 0x20 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return false;
   }
   return true;
 }
@@ -156,6 +156,13 @@ class Reader {
       const c = t.charCodeAt(i);
       if (c === 0x22) break;
       if (!(c >= 0x20)) this.fail(i >= t.length ? 'unterminated string' : 'control character in string', i);
+      if (c >= 0xd800 && c <= 0xdfff) {
+        // Unescaped surrogates (only possible in a string handed in as text) must also pair up.
+        const lo = t.charCodeAt(i + 1);
+        if (c > 0xdbff || !(lo >= 0xdc00 && lo <= 0xdfff)) this.fail('lone surrogate in string (no UTF-8 form)', i);
+        i += 2;
+        continue;
+      }
       if (c !== 0x5c) {
         i++;
         continue;
@@ -283,8 +290,7 @@ export function readJson(input: Uint8Array | string, what: string, opts: JsonRea
   let text: string;
   if (typeof input === 'string') {
     if (input.length > maxBytes) throw new MalformedInputError(`${what}: larger than ${maxBytes} bytes`, { offset: base });
-    // A string that UTF-8 cannot encode (a lone surrogate) is not a JSON text.
-    if (LONE_SURROGATE.test(input)) throw new MalformedInputError(`${what}: not valid UTF-8 (lone surrogate)`, { offset: base });
+    // A lone surrogate (no UTF-8 form) can only stand inside a string, where the string reader refuses it.
     text = input;
   } else if (input instanceof Uint8Array) {
     if (input.length > maxBytes) throw new MalformedInputError(`${what}: larger than ${maxBytes} bytes`, { offset: base });
