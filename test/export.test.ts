@@ -5,7 +5,8 @@
  * expected values come from the raw documents, python3 facts in manifest.json and node:crypto, not from export.ts.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import Ajv from 'ajv';
@@ -123,15 +124,48 @@ describe('exportCycloneDx', () => {
 });
 
 describe('aicert export (CLI)', () => {
+  // The demo's own trust root and golden values (testvectors/demo/README.md): the documents verify under them.
+  const v1Trust = ['--trust-root', join(DEMO, 'trust-root.pem'), '--policy', join(DEMO, 'policy.json')];
+  const legacyTrust = ['--trust-root', join(DEMO, 'trust-root.pem'), '--measurements', join(DEMO, 'measurements.json'), '--containers', join(DEMO, 'containers.json')];
+
   it('--format intoto writes the statement bytes; --format cyclonedx writes a schema-valid BOM', async () => {
-    const a = await runCli(['export', '--format', 'intoto', join(DEMO, 'aibom.json')]);
+    const a = await runCli(['export', '--format', 'intoto', join(DEMO, 'aibom.json'), ...v1Trust]);
     expect(a.code).toBe(0);
     expect(a.out).toBe(Buffer.from(v1Doc.statement, 'base64').toString('utf8'));
-    const b = await runCli(['export', '--format', 'cyclonedx', join(DEMO, 'attestation.json')]);
+    const b = await runCli(['export', '--format', 'cyclonedx', join(DEMO, 'attestation.json'), ...legacyTrust]);
     expect(b.code).toBe(0);
     expect(validate(JSON.parse(b.out))).toBe(true);
-    const c = await runCli(['export', '--format', 'intoto', join(DEMO, 'attestation.json')]);
+    const c = await runCli(['export', '--format', 'intoto', join(DEMO, 'attestation.json'), ...legacyTrust]);
     expect([c.code, c.err]).toEqual([0, expect.stringMatching(/warning: statement synthesized/)]);
+  });
+
+  it('a document that does not verify is not exported (exit 1, nothing on stdout); was: exported, unmarked', async () => {
+    // The genuine demo under the default (Azure) anchor: its throwaway CA is not trusted.
+    const a = await runCli(['export', '--format', 'intoto', join(DEMO, 'aibom.json')]);
+    expect([a.code, a.out]).toEqual([1, '']);
+    expect(a.err).toMatch(/NOT VALID \(CERT_UNTRUSTED_ROOT/);
+    // A forged statement (another base model) under the right trust root: the quote no longer binds it.
+    const st = JSON.parse(Buffer.from(v1Doc.statement, 'base64').toString('utf8')) as Obj;
+    st.subject = [{ name: 'evil.safetensors', digest: { sha256: 'ab'.repeat(32) } }];
+    const file = join(mkdtempSync(join(tmpdir(), 'aicert-export-')), 'forged.json');
+    writeFileSync(file, JSON.stringify({ ...v1Doc, statement: Buffer.from(JSON.stringify(st)).toString('base64') }));
+    const b = await runCli(['export', '--format', 'cyclonedx', file, ...v1Trust]);
+    expect([b.code, b.out]).toEqual([1, '']);
+    expect(b.err).toMatch(/NOT VALID/);
+  });
+
+  it('--unverified exports, and the output itself says it is unverified (in-toto field, CycloneDX property)', async () => {
+    const a = await runCli(['export', '--format', 'intoto', '--unverified', join(DEMO, 'aibom.json')]);
+    expect(a.code).toBe(0);
+    const st = JSON.parse(a.out) as Obj;
+    expect(st['aicert:unverified']).toMatch(/^UNVERIFIED/);
+    expect(st._type).toBe('https://in-toto.io/Statement/v1');
+    expect(a.err).toMatch(/warning: UNVERIFIED/);
+    const b = await runCli(['export', '--format', 'cyclonedx', '--unverified', join(DEMO, 'aibom.json')]);
+    const bom = JSON.parse(b.out) as Obj;
+    expect(validate(bom)).toBe(true);
+    expect(bom.metadata.properties).toEqual([{ name: 'aicert:verification', value: expect.stringMatching(/^UNVERIFIED/) }]);
+    expect((await runCli(['export', '--format', 'intoto', '--unverified', '--trust-root', join(DEMO, 'trust-root.pem'), join(DEMO, 'aibom.json')])).code).toBe(2);
   });
 
   it('exit 2 on bad usage and malformed input', async () => {

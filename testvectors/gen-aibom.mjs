@@ -198,7 +198,7 @@ function writeDemo(o) {
   const demoCommands = [
     'npx aicert-verify testvectors/demo/aibom.json --trust-root testvectors/demo/trust-root.pem --policy testvectors/demo/policy.json --model testvectors/demo/weights',
     'npx aicert-verify testvectors/demo/attestation.json --trust-root testvectors/demo/trust-root.pem --measurements testvectors/demo/measurements.json --containers testvectors/demo/containers.json --model testvectors/demo/weights',
-    'npx aicert export --format cyclonedx testvectors/demo/aibom.json',
+    'npx aicert export --format cyclonedx testvectors/demo/aibom.json --trust-root testvectors/demo/trust-root.pem --policy testvectors/demo/policy.json',
   ];
   writeFileSync(join(d, 'README.md'), [
     '# aicert demo: a fine-tune attested on swtpm', '',

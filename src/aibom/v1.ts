@@ -6,6 +6,7 @@
 import { hashAlgByName, hashName } from '../util/hash.js';
 import { MalformedInputError } from '../errors.js';
 import { pcrValuesFromJson } from '../tpm/pcr-values.js';
+import { MAX_PEM_TEXT } from '../tpm/pem.js';
 import { encodeCbor } from './cbor.js';
 import { arr, bytesField, canonicalBase64, isObj, lowerHex, obj, optStr, parseStrictJson, str, type Obj } from './json.js';
 import type { Evidence } from './types.js';
@@ -49,7 +50,6 @@ export function parseStatement(bytes: Uint8Array): Obj {
 }
 
 /** Largest PEM text accepted in one akCertificates entry (certificates are at most 64 KiB of DER each). */
-const MAX_PEM_TEXT = 1024 * 1024;
 const B64_LINE = /^[A-Za-z0-9+/]{64}$/;
 const B64_LAST = /^[A-Za-z0-9+/]+={0,2}$/;
 

@@ -8,12 +8,10 @@ import type { VerifyAibomOptions, VerifyAibomResult } from '../aibom/types.js';
 import { modelVerifier, type LocalArtifactReport } from '../node/model-verifier.js';
 import { globMatcher } from '../node/glob.js';
 import { createProgressBar } from '../node/progress.js';
-import { tryFromHex } from '../util/bytes.js';
-import { tryParseIsoTime } from '../util/time.js';
 import { parse, printJson, readInput, usageError } from './io.js';
-import { readTrustStores } from './quote-inputs.js';
 import { safe } from './text.js';
 import { printVerifyReport } from './verify-report.js';
+import { VERIFY_FLAGS, verifyOptionsFrom } from './verify-options.js';
 
 /** The ID card rows (kept here for the commands that print one). */
 export { idCard } from './verify-report.js';
@@ -21,7 +19,8 @@ export { idCard } from './verify-report.js';
 const USAGE =
   'aicert-verify ATTESTATION [--trust-root PEM]... [--measurements FILE] [--containers FILE] [--policy FILE] ' +
   '[--nonce HEX] [--at ISO8601] [--model PATH]... [--ignore GLOB]... [--hf ORG/NAME@REV [--hf-endpoint URL]] ' +
-  '[--allow-unchecked-platform] [--allow-simulation] [--trust-store azure|gce]... [--no-require-aik-eku] [--json]';
+  '[--allow-unchecked-platform] [--allow-simulation] [--trust-store azure|gce|amd|intel]... [--no-require-aik-eku] ' +
+  '[--amd-roots PEM]... [--intel-root PEM]... [--json]';
 
 const HELP = `usage: ${USAGE}
 
@@ -39,6 +38,10 @@ Verifies an AI model certificate: the original aicert attestation.json or an AIB
   --hf ORG/NAME@REV           compare the bound digests with that Hub commit's tree (REV: the 40-hex commit;
                               datasets/ORG/NAME@REV for a dataset); LFS weights are not downloaded. HF_TOKEN if gated
   --hf-endpoint URL           the Hub to ask (default $HF_ENDPOINT, else https://huggingface.co)
+  --trust-store NAME          named anchors: azure, gce (AK certificates), amd, intel (confidential-VM hardware roots)
+  --amd-roots PEM             AMD ARK and ASK certificates a confidential VM's VCEK must chain to (repeatable)
+  --intel-root PEM            Intel SGX root a TDX PCK chain must end at (repeatable). Without any trust option the
+                              embedded AMD/Intel public roots are used; with --trust-root/--trust-store, only those named
   --allow-unchecked-platform  accept that no golden PCR values / container ids were given (still listed as not checked)
   --allow-simulation          accept original documents made in simulation mode (NO hardware evidence at all)
   --json                      one JSON document (spec/cli.schema.json): {"valid", "checks", "claims", "warnings",
@@ -54,20 +57,11 @@ export async function run(argv: string[]): Promise<number> {
   const { values: o, positionals } = parse(
     argv,
     {
-      'trust-root': { type: 'string', multiple: true },
-      measurements: { type: 'string' },
-      containers: { type: 'string' },
-      policy: { type: 'string' },
-      nonce: { type: 'string' },
-      at: { type: 'string' },
+      ...VERIFY_FLAGS,
       model: { type: 'string', multiple: true },
       ignore: { type: 'string', multiple: true },
-      'trust-store': { type: 'string', multiple: true },
-      'no-require-aik-eku': { type: 'boolean' },
       hf: { type: 'string' },
       'hf-endpoint': { type: 'string' },
-      'allow-unchecked-platform': { type: 'boolean' },
-      'allow-simulation': { type: 'boolean' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -78,28 +72,8 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length !== 1) throw usageError(`${positionals.length ? 'exactly one' : 'an'} ATTESTATION is required`, USAGE);
-  const opts: VerifyAibomOptions = {};
-  if (o.nonce !== undefined) {
-    const n = tryFromHex(o.nonce);
-    if (!n || n.length === 0) throw usageError(`--nonce must be hex, got '${safe(o.nonce, 80)}'`, USAGE);
-    opts.nonce = n;
-  }
-  if (o.at !== undefined) {
-    const at = tryParseIsoTime(o.at);
-    if (!at) throw usageError(`--at must be an ISO 8601 time, got '${safe(o.at, 80)}'`, USAGE);
-    opts.at = at;
-  }
-  if (o['trust-root']) opts.trustAnchors = o['trust-root'].map((p) => readInput(p, 'trust root'));
-  // Named stores whose anchors carry their own EKU rule (spec/confidential-vms.md §7).
-  const stores = readTrustStores(o['trust-store']);
-  if (stores) opts.anchorRules = stores;
-  if (o['no-require-aik-eku']) opts.requireAikEku = false;
-  if (o.measurements) opts.measurements = readInput(o.measurements, 'measurements file');
-  if (o.containers) opts.containers = readInput(o.containers, 'containers file');
-  if (o.policy) opts.policy = readInput(o.policy, 'policy file');
-  if (o['allow-unchecked-platform']) opts.allowUncheckedPlatform = true;
-  if (o['allow-simulation']) opts.allowSimulation = true;
-  if (o.ignore?.length && !o.model?.length) throw usageError('--ignore needs --model', USAGE);
+  const opts: VerifyAibomOptions = verifyOptionsFrom(o, USAGE);
+  if (o.ignore?.length && !o.model?.length && o.hf === undefined) throw usageError('--ignore needs --model or --hf', USAGE);
   let ignore: ((n: string) => boolean) | undefined;
   try {
     ignore = o.ignore?.length ? globMatcher(o.ignore) : undefined;
@@ -112,7 +86,7 @@ export async function run(argv: string[]): Promise<number> {
   if (o.model?.length) opts.artifacts = modelVerifier(o.model, { ignore, onProgress: (d, t) => bar.update(d, t), onReport: (r) => (local = r) });
   // --hf: bound outputs against a pinned Hub commit (spec/hub.md), loaded only when asked for
   const hub = o.hf !== undefined || o['hf-endpoint'] !== undefined ? await import('../node/hub-verify.js') : undefined;
-  const hubRun = hub?.hubFromCli(o.hf, o['hf-endpoint'], process.env);
+  const hubRun = hub?.hubFromCli(o.hf, o['hf-endpoint'], process.env, ignore);
   if (hubRun && o.model?.length) throw usageError('give --model or --hf, not both', USAGE);
   if (hubRun) opts.artifacts = hubRun.artifacts;
   const doc = readInput(positionals[0]!, 'attestation');
@@ -128,7 +102,8 @@ export async function run(argv: string[]): Promise<number> {
     printJson({ ...verifyJson(r, local), ...(hubReport ? { hub: hubReport } : {}) });
   } else {
     const hubReport = hubRun?.report();
-    for (const line of hubReport ? hub!.hubReportLines(hubReport) : []) process.stdout.write(safe(line, 400) + '\n');
+    // hub lines escape their untrusted parts themselves (escaping the line again would double every backslash)
+    for (const line of hubReport ? hub!.hubReportLines(hubReport) : []) process.stdout.write(line + '\n');
     printVerifyReport(r, local, (s) => void process.stdout.write(s + '\n'));
   }
   return r.valid ? 0 : 1;

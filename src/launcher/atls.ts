@@ -67,6 +67,9 @@ const sha256 = (...parts: Uint8Array[]): Buffer => {
 };
 const extendFromZero = (digest: Uint8Array): string => toHex(extend(TPM_ALG.SHA256, new Uint8Array(32), digest));
 
+/** Largest /aTLS answer read (bytes): a quote, a certificate chain and the measured certificate fit many times over. */
+export const MAX_ATLS_ANSWER = 256 * 1024;
+
 /** The one unverified request: GET /aTLS?nonce= with certificate checks off; returns the peer DER and the body. */
 function fetchUnverified(url: URL, nonce: Uint8Array, o: AtlsOptions): Promise<{ der: Buffer; served: Buffer[]; ekm: Buffer; body: string }> {
   return new Promise((resolve, reject) => {
@@ -84,7 +87,8 @@ function fetchUnverified(url: URL, nonce: Uint8Array, o: AtlsOptions): Promise<{
       let n = 0;
       res.on('data', (c: Buffer) => {
         n += c.length;
-        if (n > 4 << 20) req.destroy(new Error('aTLS answer larger than 4 MiB'));
+        // Bounded: the answer is a quote and a short chain; a larger one is refused before it is parsed.
+        if (n > MAX_ATLS_ANSWER) req.destroy(new Error(`aTLS answer larger than ${MAX_ATLS_ANSWER} bytes`));
         else chunks.push(c);
       });
       res.on('error', reject);

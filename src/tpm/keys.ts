@@ -3,11 +3,12 @@
  * SubjectPublicKeyInfo (RFC 5280 §4.1.2.7), or an X.509 certificate. Normalised to raw key material.
  */
 import { MalformedInputError } from '../errors.js';
-import { bytesEqual, tryFromBase64, tryUtf8Decode } from '../util/bytes.js';
+import { bytesEqual, tryUtf8Decode } from '../util/bytes.js';
 import { readJson } from '../util/json.js';
 import { ECC_CURVES } from './constants.js';
 import { materialFromJwk } from './jwk.js';
 import { isTpm2bPublic, parsePublicBytes, type TpmPublic } from './public.js';
+import { readPem } from './pem.js';
 import { parseCert } from './x509-cert.js';
 import { checkDer, decodeOid, readTlv, readTlvs } from './x509-der.js';
 
@@ -106,14 +107,6 @@ export function certificatePublicKey(der: Uint8Array): KeyMaterial {
   return materialFromSpki(parseCert(der, 'ak').spki);
 }
 
-/** Decodes the first PEM block of a text; returns its label and DER. */
-function pemDecode(text: string): { label: string; der: Uint8Array } | undefined {
-  const m = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/.exec(text);
-  if (!m) return undefined;
-  const der = tryFromBase64(m[2]!);
-  return der ? { label: m[1]!, der } : undefined;
-}
-
 /** Loads an AK public key from any supported encoding, detected from its bytes. */
 export function loadAkPublic(input: Uint8Array | string | TpmPublic): AkKey {
   if (typeof input === 'object' && !(input instanceof Uint8Array) && 'params' in input) {
@@ -122,8 +115,10 @@ export function loadAkPublic(input: Uint8Array | string | TpmPublic): AkKey {
   if (typeof input !== 'string' && !(input instanceof Uint8Array)) throw new TypeError('akPublic must be bytes, a PEM string or a parsed TPM public area');
   const text = typeof input === 'string' ? input : input.length < 64 * 1024 ? tryUtf8Decode(input) : undefined;
   if (text?.includes('-----BEGIN')) {
-    const pem = pemDecode(text);
-    if (!pem) throw new MalformedInputError('malformed PEM', { path: 'ak' });
+    // Exactly one block, read by the one linear PEM reader.
+    const blocks = readPem(text, 'ak');
+    if (blocks.length !== 1) throw new MalformedInputError(`expected one PEM block, found ${blocks.length}`, { path: 'ak' });
+    const pem = blocks[0]!;
     if (pem.label === 'CERTIFICATE') return { material: certificatePublicKey(pem.der), source: 'certificate', certificate: pem.der };
     if (pem.label === 'PUBLIC KEY') return { material: materialFromSpki(pem.der), source: 'spki' };
     throw new MalformedInputError(`unsupported PEM block ${pem.label}`, { path: 'ak' });
@@ -151,6 +146,26 @@ export function sameKey(a: KeyMaterial, b: KeyMaterial): boolean {
   if (a.kty === 'RSA' && b.kty === 'RSA') return bytesEqual(stripZeros(a.n), stripZeros(b.n)) && bytesEqual(stripZeros(a.e), stripZeros(b.e));
   if (a.kty === 'EC' && b.kty === 'EC') return a.crv === b.crv && bytesEqual(a.x, b.x) && bytesEqual(a.y, b.y);
   return false;
+}
+
+// RFC 8017 §3.1 (RSA public key: 3 <= e < n, e odd) https://www.rfc-editor.org/rfc/rfc8017#section-3.1
+/** Why an RSA key's public exponent is unusable (even, below 3, or not below the modulus), or undefined when it is fine. */
+export function rsaExponentProblem(k: KeyMaterial): string | undefined {
+  if (k.kty !== 'RSA') return undefined;
+  const e = stripZeros(k.e);
+  const n = stripZeros(k.n);
+  // e = 1 makes every padded message its own signature; an even e is not invertible mod (p-1)(q-1).
+  if (e.length === 0 || (e.length === 1 && e[0]! < 3)) return `RSA public exponent ${e[0] ?? 0} is below 3`;
+  if ((e[e.length - 1]! & 1) === 0) return 'RSA public exponent is even';
+  if (e.length >= n.length) return 'RSA public exponent is not below the modulus';
+  return undefined;
+}
+
+/** Bit length of an RSA modulus (0 for an EC key). */
+export function rsaBits(k: KeyMaterial): number {
+  if (k.kty !== 'RSA') return 0;
+  const n = stripZeros(k.n);
+  return n.length === 0 ? 0 : (n.length - 1) * 8 + (32 - Math.clz32(n[0]!));
 }
 
 /** Short description, e.g. `RSA-2048` or `ECDSA P-256`. */

@@ -7,7 +7,7 @@ import { assertBytes, concat, constantTimeEqual, toHex } from '../util/bytes.js'
 import { hash, hashInfo, hashName, TPM_ALG } from '../util/hash.js';
 import { parseAttest, type Attest, type QuoteInfo } from './attest.js';
 import { TPM_GENERATED, TPM_ST } from './constants.js';
-import { describeKey, loadAkPublic, type AkKey } from './keys.js';
+import { describeKey, loadAkPublic, rsaExponentProblem, type AkKey } from './keys.js';
 import { formatSelection, type PcrBankSelection } from './pcr-selection.js';
 import { isTpm2ToolsPcrFile, parseTpm2ToolsPcrFile, pcrValuesFromJson, splitConcatenatedPcrs, type PcrValues } from './pcr-values.js';
 import type { TpmPublic } from './public.js';
@@ -173,6 +173,9 @@ function checkKeySize(rep: Report, ak: AkKey, min = MIN_RSA_BITS): void {
   if (!Number.isInteger(min) || min < 512) throw new TypeError('options.minRsaBits must be an integer >= 512');
   const bits = keyBits(ak.material);
   if (ak.material.kty === 'RSA' && bits < min) rep.fail('ak.keySize', 'KEY_TOO_SMALL', `the AK is RSA-${bits}; at least RSA-${min} is required`);
+  // An exponent of 1 (or an even one) makes the AK's signatures worthless, whatever its size.
+  const badExponent = rsaExponentProblem(ak.material);
+  if (badExponent) rep.fail('ak.keySize', 'KEY_EXPONENT_INVALID', `the AK's ${badExponent}`);
   const relaxed = ak.material.kty === 'RSA' && min < MIN_RSA_BITS ? ` (minimum relaxed by option to RSA-${min})` : '';
   rep.pass('ak.keySize', `${describeKey(ak.material)} is at least ${ak.material.kty === 'RSA' ? `RSA-${min}` : 'P-256'}${relaxed}`);
 }

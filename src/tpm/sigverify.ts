@@ -4,7 +4,8 @@
  */
 import { concat, toBase64Url as b64url, toHex } from '../util/bytes.js';
 import { hashInfo } from '../util/hash.js';
-import { leftPad, type KeyMaterial } from './keys.js';
+import { VerificationError } from '../errors.js';
+import { leftPad, rsaExponentProblem, type KeyMaterial } from './keys.js';
 
 export type SigScheme = 'rsassa' | 'rsapss' | 'ecdsa';
 
@@ -49,11 +50,15 @@ export interface RawSignature {
 
 /**
  * Verifies a signature over `data` (WebCrypto hashes it). Returns false for a bad signature; throws TypeError
- * only for a hash WebCrypto cannot do (callers reject those earlier).
+ * only for a hash WebCrypto cannot do (callers reject those earlier), and KEY_EXPONENT_INVALID for an RSA key whose
+ * exponent makes signatures forgeable (spec/verification.md §2a).
  */
 export async function verifySignature(key: KeyMaterial, sig: RawSignature, data: Uint8Array): Promise<boolean> {
   const h = hashInfo(sig.hashAlg)?.webcrypto;
   if (!h) throw new TypeError(`hash 0x${sig.hashAlg.toString(16)} is not available in WebCrypto`);
+  // An unusable exponent (e = 1 verifies any padded message) is refused before any signature is looked at.
+  const bad = rsaExponentProblem(key);
+  if (bad) throw new VerificationError('KEY_EXPONENT_INVALID', bad);
   const buf = data.slice();
   try {
     if (sig.scheme === 'ecdsa') {

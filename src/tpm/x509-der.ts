@@ -4,7 +4,8 @@
  * no trailing data), so the ASN.1 library only parses trees we already know to be sane.
  */
 import { MalformedInputError } from '../errors.js';
-import { tryFromBase64, tryUtf8Decode } from '../util/bytes.js';
+import { tryUtf8Decode } from '../util/bytes.js';
+import { readPem } from './pem.js';
 import { Reader } from './reader.js';
 
 /** DER bytes, PEM text (may hold several certificates), or PEM bytes. */
@@ -62,8 +63,6 @@ function readLength(r: Reader): number {
   return len;
 }
 
-const PEM_RE = /-----BEGIN ([A-Z0-9 ]+)-----([^-]*)-----END ([A-Z0-9 ]+)-----/g;
-
 const pemCache = new Map<string, Uint8Array[]>();
 const MAX_PEM_CACHE = 256;
 
@@ -78,27 +77,13 @@ function decodePemCached(text: string, path: string): Uint8Array[] {
 }
 
 // RFC 7468 §5.1 (textual encoding of certificates) https://www.rfc-editor.org/rfc/rfc7468#section-5.1
-/** Decodes every CERTIFICATE block of PEM text; other labels, bad base64 or no block at all are errors. */
+/** Decodes every CERTIFICATE block of PEM text (the one PEM reader, src/tpm/pem.ts); any other label is an error. */
 export function decodePem(text: string, path: string): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  let m: RegExpExecArray | null;
-  PEM_RE.lastIndex = 0;
-  while ((m = PEM_RE.exec(text)) !== null) {
-    const where = `${path} PEM block ${out.length}`;
+  return readPem(text, path).map((b, i) => {
     // Only certificates belong here: a key or CSR block is a caller mistake worth reporting.
-    if (m[1] !== 'CERTIFICATE' || m[3] !== 'CERTIFICATE') {
-      throw new MalformedInputError(`unexpected PEM label "${m[1]}"`, { path: where });
-    }
-    const body = m[2] ?? '';
-    if (/[^A-Za-z0-9+/=\s]/.test(body)) throw new MalformedInputError('invalid base64 in PEM', { path: where });
-    const der = tryFromBase64(body);
-    if (!der || der.length === 0) throw new MalformedInputError('invalid base64 in PEM', { path: where });
-    out.push(der);
-  }
-  if (out.length === 0) throw new MalformedInputError('no PEM CERTIFICATE block found', { path });
-  // Anything but whitespace outside the blocks is an error (catches truncated or corrupted PEM).
-  if (/-----/.test(text.replace(PEM_RE, ''))) throw new MalformedInputError('unterminated PEM block', { path });
-  return out;
+    if (b.label !== 'CERTIFICATE') throw new MalformedInputError(`unexpected PEM label "${b.label}"`, { path: `${path} PEM block ${i}` });
+    return b.der;
+  });
 }
 
 /** True when bytes look like PEM text (a BEGIN marker after optional whitespace/BOM). */

@@ -6,6 +6,7 @@
  */
 import { VerificationError, type VerificationCode } from '../errors.js';
 import { bytesEqual } from '../util/bytes.js';
+import { materialFromSpki, rsaBits, rsaExponentProblem } from './keys.js';
 import type { ParsedCert } from './x509-cert.js';
 import { verifyCertSignature } from './x509-sig.js';
 
@@ -54,6 +55,25 @@ export function checkCritical(c: ParsedCert, role: string): void {
   if (c.ext.unhandledCritical.length) {
     fail('CERT_UNHANDLED_CRITICAL_EXTENSION', `${role} "${c.subject}" has unhandled critical extension(s) ${c.ext.unhandledCritical.join(', ')}`, c);
   }
+}
+
+/** Smallest RSA key of a certificate authority on a path (the AK minimum, spec/ak-certificates.md §Keys). */
+export const MIN_CA_RSA_BITS = 2048;
+const OID_RSA = '1.2.840.113549.1.1.1';
+
+/** Every RSA key on a path has a usable exponent, and an issuer's RSA key is at least MIN_CA_RSA_BITS. */
+export function checkKey(c: ParsedCert, role: 'certificate' | 'issuer'): void {
+  if (c.keyAlgOid !== OID_RSA) return;
+  let key;
+  try {
+    key = materialFromSpki(c.spki);
+  } catch {
+    fail('CERT_CHAIN_INVALID', `${role} "${c.subject}" carries an unreadable RSA key`, c);
+  }
+  const bad = rsaExponentProblem(key);
+  if (bad) fail('KEY_EXPONENT_INVALID', `${role} "${c.subject}": ${bad}`, c);
+  const bits = rsaBits(key);
+  if (role === 'issuer' && bits < MIN_CA_RSA_BITS) fail('KEY_TOO_SMALL', `issuer "${c.subject}" has an RSA-${bits} key; at least RSA-${MIN_CA_RSA_BITS} is required`, c);
 }
 
 /** True when the certificate names itself as issuer. */
@@ -119,6 +139,7 @@ export async function buildPath(target0: ParsedCert, input0: PathInput): Promise
   checkCritical(target, 'certificate');
   checkNameConstraints(target, 'certificate');
   checkValidity(target, input.at, 'certificate');
+  checkKey(target, 'certificate');
   let edges = 0;
   const search = async (chain: ParsedCert[]): Promise<BuiltPath> => {
     const cur = chain[chain.length - 1]!;
@@ -142,6 +163,7 @@ export async function buildPath(target0: ParsedCert, input0: PathInput): Promise
         checkNameConstraints(issuer, 'issuer');
         checkIssuer(issuer, chain);
         checkValidity(issuer, input.at, 'issuer');
+        checkKey(issuer, 'issuer');
         const v = await verifyCertSignature(cur, issuer);
         if (!v.ok) fail('CERT_SIGNATURE_INVALID', `signature of "${cur.subject}" by "${issuer.subject}": ${v.reason ?? 'invalid'}`, cur);
         return await search([...chain, issuer]);
