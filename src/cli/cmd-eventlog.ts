@@ -10,11 +10,12 @@ import { compareLog } from '../eventlog/compare.js';
 import { initialPcrValue, replay } from '../eventlog/replay.js';
 import { eventCount, iterEvents } from '../eventlog/store.js';
 import type { EventLog, LogEvent, PcrBanks } from '../eventlog/types.js';
-import { toHex, tryFromHex, tryUtf8Decode } from '../util/bytes.js';
+import { toHex, tryFromHex } from '../util/bytes.js';
 import { replayCcmr } from '../eventlog/cel-ccmr.js';
 import { digestSize, hashAlgByName, hashName } from '../util/hash.js';
 import { markJsonPrinted, parse, readInput, UsageError } from './io.js';
 import { StreamWriter } from './stream-out.js';
+import { readJson } from '../util/json.js';
 
 const USAGE = 'aicert eventlog FILE [--json] [--pcrs FILE]';
 const err = (s: string) => process.stderr.write(s + '\n');
@@ -23,7 +24,7 @@ const err = (s: string) => process.stderr.write(s + '\n');
 export function parsePcrsFile(bytes: Uint8Array): PcrBanks {
   let doc: unknown;
   try {
-    doc = JSON.parse(tryUtf8Decode(bytes) ?? '');
+    doc = readJson(bytes, '--pcrs');
   } catch {
     throw new MalformedInputError('--pcrs: not JSON', { path: 'pcrs' });
   }

@@ -14,6 +14,7 @@ import { tryParseIsoTime } from '../util/time.js';
 import { parse, printChecks, printJson, readInput, usageError } from './io.js';
 import { parseCert } from '../tpm/x509-cert.js';
 import { describePlatform, QUOTE_EXTRA_OPTIONS, QUOTE_EXTRA_USAGE, readCvmFlags, readCvmPolicy, readHardwareRoots, readPcrYaml, readSignature, readTrustRoot, readTrustStores } from './quote-inputs.js';
+import { readJson } from '../util/json.js';
 
 const USAGE =
   'aicert quote --ak FILE --message FILE --signature FILE [--pcrs FILE] [--nonce HEX] [--ak-chain FILE]... [--trust-root PEM]... [--at ISO8601] [--allow-sha1] [--json] ' + QUOTE_EXTRA_USAGE;
@@ -29,7 +30,7 @@ function readPcrs(path: string): Uint8Array | ReturnType<typeof pcrValuesFromJso
   if (text !== undefined && !/^\{[ \t\r\n]*["}]/.test(text)) return b;
   if (text) {
     try {
-      return pcrValuesFromJson(JSON.parse(text));
+      return pcrValuesFromJson(readJson(text, 'PCR JSON'));
     } catch (e) {
       if (e instanceof SyntaxError) throw new MalformedInputError(`PCR JSON: ${e.message}`, { path: '--pcrs' });
       throw e;

@@ -14,7 +14,7 @@ import { tryUtf8Decode } from '../util/bytes.js';
 import { readInput, UsageError } from './io.js';
 import { safe } from './text.js';
 import { parseCvmPolicy } from '../aibom/cvm.js';
-import { parseStrictJson } from '../aibom/json.js';
+import { readJson } from '../util/json.js';
 import type { CvmRules } from '../tpm/cvm-rules.js';
 import type { SnpProduct } from '../tpm/trust-amd.js';
 import { amdRootsFromCertificates, EMBEDDED_HARDWARE_ROOTS, resolveHardwareRoots, type AmdRoots, type HardwareRoots } from '../tpm/trust-hardware.js';
@@ -95,7 +95,7 @@ export function readHardwareRoots(o: { 'amd-roots'?: string[]; 'intel-root'?: st
 /** `--cvm-policy FILE`: the `confidentialVm` rules of spec/policy.md (the object itself, or a policy carrying it). */
 export function readCvmPolicy(path: string | undefined): CvmRules | undefined {
   if (path === undefined) return undefined;
-  const doc = parseStrictJson(readInput(path, 'CVM policy'), 'CVM policy');
+  const doc = readJson(readInput(path, 'CVM policy'), 'CVM policy');
   const inner = doc !== null && typeof doc === 'object' && !Array.isArray(doc) && 'confidentialVm' in doc ? (doc as Record<string, unknown>).confidentialVm : doc;
   return parseCvmPolicy(inner);
 }

@@ -5,7 +5,7 @@
  * `{"quote": base64url}`). Every answer is untrusted: it is parsed strictly and must belong to this VM's HCL report
  * (the SNP report verifies with the VCEK; the TD quote's body is the TDREPORT), else the runner does not start.
  */
-import { parseStrictJson } from '../aibom/json.js';
+import { readJson } from '../util/json.js';
 import { parseHclReport } from '../tpm/hcl.js';
 import { materialFromSpki } from '../tpm/keys.js';
 import { parseSnpReport, verifySnpSignature } from '../tpm/snp.js';
@@ -26,7 +26,7 @@ export interface CvmImdsOptions extends Pick<ImdsOptions, 'fetch' | 'budgetMs' |
 function fields(text: string, what: string, names: string[]): Record<string, string> {
   let doc: unknown;
   try {
-    doc = parseStrictJson(new TextEncoder().encode(text), what);
+    doc = readJson(text, what);
   } catch (e) {
     throw new Error(`${what}: not JSON (${(e as Error).message.slice(0, 120)})`);
   }
