@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { MalformedInputError, PolicyError, VerificationError } from '../errors.js';
 import { colors, safe } from './text.js';
+import { ToolError } from '../wire/tool-error.js';
 
 /** Bad usage (unknown flag, missing argument): exit 2. */
 export class UsageError extends Error {
@@ -105,7 +106,11 @@ export function printJson(v: unknown): void {
 /** The machine form of an error that ended a command: code, message, and where in the input when known. */
 export function errorJson(e: unknown): Record<string, unknown> {
   const err: Record<string, unknown> =
-    e instanceof UsageError ? { code: 'USAGE' } : e instanceof VerificationError || e instanceof PolicyError || e instanceof MalformedInputError ? { code: e.code } : { code: 'ERROR' };
+    e instanceof UsageError
+      ? { code: 'USAGE' }
+      : e instanceof VerificationError || e instanceof PolicyError || e instanceof MalformedInputError || e instanceof ToolError
+        ? { code: e.code }
+        : { code: 'ERROR' };
   err.message = e instanceof UsageError ? e.message.split('\n')[0] : describeError(e);
   if (e instanceof MalformedInputError) {
     if (e.path !== undefined) err.path = e.path;

@@ -3,6 +3,7 @@
  * after a VM starts) and 5xx (and 429, network errors) are retried with back-off for up to 70 s.
  * https://learn.microsoft.com/azure/virtual-machines/instance-metadata-service#errors-and-debugging
  */
+import { ToolError } from '../wire/tool-error.js';
 const IMDS_USER_DATA = 'http://169.254.169.254/metadata/instance/compute/userData?api-version=2021-01-01&format=text';
 
 export interface ImdsOptions {
@@ -26,12 +27,12 @@ export async function imdsText(o: ImdsOptions = {}): Promise<string> {
       if (r.ok) return await r.text();
       last = `HTTP ${r.status}`;
       await r.body?.cancel();
-      if (r.status !== 410 && r.status !== 429 && r.status < 500) throw new Error(`IMDS: ${last}`);
+      if (r.status !== 410 && r.status !== 429 && r.status < 500) throw new ToolError('IMDS_UNAVAILABLE', `IMDS: ${last}`);
     } catch (e) {
-      if ((e as Error).message.startsWith('IMDS: ')) throw e;
+      if (e instanceof ToolError) throw e;
       last = (e as Error).message;
     }
-    if (now() + delay > deadline) throw new Error(`IMDS: no answer within ${Math.round((o.budgetMs ?? 70_000) / 1000)} s (${last})`);
+    if (now() + delay > deadline) throw new ToolError('IMDS_UNAVAILABLE', `IMDS: no answer within ${Math.round((o.budgetMs ?? 70_000) / 1000)} s (${last})`);
     await sleep(delay);
   }
 }
