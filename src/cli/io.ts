@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { MalformedInputError, PolicyError, VerificationError } from '../errors.js';
+import { flagWords } from './flag-words.js';
 import { colors, safe } from './text.js';
 import { ToolError } from '../wire/tool-error.js';
 
@@ -76,7 +77,7 @@ export function printChecks(checks: Check[], out: (s: string) => void = (s) => p
   const c = colors();
   for (const ch of checks) {
     const mark = ch.ok === null ? '–' : ch.ok ? c.green('✓') : c.red('✗');
-    out(`${mark} ${safe(ch.id).padEnd(22)} ${ch.ok === null ? 'not checked: ' : ''}${safe(ch.detail, 400)}`);
+    out(`${mark} ${safe(ch.id).padEnd(22)} ${ch.ok === null ? 'not checked: ' : ''}${safe(flagWords(ch.detail), 400)}`);
   }
 }
 
@@ -121,7 +122,7 @@ export function errorJson(e: unknown): Record<string, unknown> {
 
 /** Describes an error for stderr. */
 export function describeError(e: unknown): string {
-  if (e instanceof VerificationError || e instanceof PolicyError) return `${e.code}: ${e.message}`;
-  if (e instanceof Error) return e.message;
+  if (e instanceof VerificationError || e instanceof PolicyError) return `${e.code}: ${flagWords(e.message)}`;
+  if (e instanceof Error) return flagWords(e.message);
   return String(e);
 }

@@ -109,7 +109,7 @@ export function stepBinding(ctx: Ctx): void {
   const extra = ctx.quote!.attest.extraData;
   if (ev.format === 'aicert-legacy') {
     if (extra.length === 0) ctx.warnings.push('the quote carries no nonce (original aicert): it proves nothing about when it was made');
-    if (!ctx.nonce) return ctx.rep.skip('nonce', `no --nonce given, so freshness is unknown (the quote carries ${extra.length} bytes of qualifying data)`, 'info');
+    if (!ctx.nonce) return ctx.rep.skip('nonce', `no options.nonce given, so freshness is unknown (the quote carries ${extra.length} bytes of qualifying data)`, 'info');
     if (!constantTimeEqual(extra, ctx.nonce)) ctx.rep.fail('nonce', new VerificationError('NONCE_MISMATCH', `the quote's qualifying data (${extra.length} bytes) does not equal the expected nonce`));
     return ctx.rep.pass('nonce', `qualifying data equals the expected ${ctx.nonce.length}-byte nonce`);
   }
@@ -121,7 +121,7 @@ export function stepBinding(ctx: Ctx): void {
   }
   ctx.claims.statementDigest = toHex(d);
   ctx.rep.pass('binding.quote', `qualifyingData = sha256(statement digest ${toHex(d).slice(0, 16)}… ‖ nonce)`);
-  if (!ctx.nonce) return ctx.rep.skip('nonce', 'no --nonce given, so freshness is unknown (the document could be an old one)', 'info');
+  if (!ctx.nonce) return ctx.rep.skip('nonce', 'no options.nonce given, so freshness is unknown (the document could be an old one)', 'info');
   if (!constantTimeEqual(ev.nonce!, ctx.nonce)) ctx.rep.fail('nonce', new VerificationError('NONCE_MISMATCH', 'the document was bound to a different nonce than the expected one'));
   ctx.rep.pass('nonce', `bound to the expected ${ctx.nonce.length}-byte nonce (fresh)`);
 }
