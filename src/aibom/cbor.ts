@@ -8,12 +8,17 @@ import { Decoder, Encoder } from 'cbor-x';
 import { MalformedInputError } from '../errors.js';
 import { MAX_DOCUMENT_BYTES, MAX_JSON_DEPTH } from './json.js';
 
+/** The CBOR sniff lives with the shared decoding (document.ts); re-exported for callers of this module. */
+export { looksLikeCbor } from './document.js';
+
 const SELF_DESCRIBED = [0xd9, 0xd9, 0xf7];
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+const utf8 = /* @__PURE__ */ new TextDecoder('utf-8', { fatal: true });
 
 /** The single decoder configuration: plain objects, no records/structures/bundled strings, copied buffers. */
-const decoder = new Decoder({ mapsAsObjects: true, useRecords: false, structuredClone: false, bundleStrings: false, copyBuffers: true });
-const encoder = new Encoder({
+// Pure annotations: a bundle that never decodes CBOR drops cbor-x.
+const decoder = /* @__PURE__ */ new Decoder({ mapsAsObjects: true, useRecords: false, structuredClone: false, bundleStrings: false, copyBuffers: true });
+const encoder = /* @__PURE__ */ new Encoder({
   mapsAsObjects: true,
   useRecords: false,
   structuredClone: false,
@@ -23,13 +28,6 @@ const encoder = new Encoder({
   variableMapSize: true,
   useFloat32: 0,
 });
-
-/** True when the bytes start like a CBOR map (or the self-described tag), i.e. not a JSON text. */
-export function looksLikeCbor(b: Uint8Array): boolean {
-  const first = b[0];
-  if (first === undefined) return false;
-  return (first >= 0xa0 && first <= 0xbb) || (first === SELF_DESCRIBED[0] && b[1] === SELF_DESCRIBED[1] && b[2] === SELF_DESCRIBED[2]);
-}
 
 interface Frame {
   left: number;

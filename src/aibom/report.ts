@@ -15,6 +15,9 @@ import type { Check, Claims, Evidence, VerifyAibomOptions } from './types.js';
  */
 export type SkipKind = 'info' | 'platform' | 'simulation' | 'required';
 
+/** PCRs that hold app events (never judged by the boot log). */
+export const APP_PCRS = [8, 14, 15];
+
 export class Report {
   readonly checks: Check[] = [];
   readonly blocking: string[] = [];

@@ -21,7 +21,7 @@ export interface Evidence {
     akCertificates: CertInput[];
   };
   /** Confidential-VM hardware evidence (HCL report + VCEK or TD quote), v1 only: spec/confidential-vms.md. */
-  cvm?: import('./cvm.js').CvmEvidence;
+  cvm?: import('./cvm-evidence.js').CvmEvidence;
   /** Binary TCG event log (binary_bios_measurements), v1 only. */
   bootEventLog?: Uint8Array;
   /** App events: the exact strings extended into PCR 14 and PCR 8. */

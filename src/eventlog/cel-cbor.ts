@@ -12,7 +12,7 @@ import { MAX_RECORDS, celRecordFromValue } from './cel-json.js';
 import type { EventLog } from './types.js';
 
 /** The one configured decoder: plain objects, no cbor-x record extension, no structured-clone tags. */
-const decoder = new Decoder({ mapsAsObjects: true, useRecords: false });
+const decoder = /* @__PURE__ */ new Decoder({ mapsAsObjects: true, useRecords: false });
 /** Deepest nesting a CEL record needs, with room to spare. */
 const MAX_DEPTH = 16;
 /** CBOR self-describe tag (RFC 8949 §3.4.6), the only tag accepted, in front of the whole log. */

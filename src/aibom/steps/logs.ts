@@ -5,35 +5,18 @@
  */
 import { MalformedInputError, VerificationError } from '../../errors.js';
 import { parseAicertJson } from '../../eventlog/aicert-json.js';
-import { extendsPcr } from '../../eventlog/replay.js';
-import { parseTcgLog } from '../../eventlog/tcg.js';
 import { verifyLog } from '../../eventlog/verify.js';
 import { bytesEqual, toHex, utf8 } from '../../util/bytes.js';
 import { extend, hash, TPM_ALG } from '../../util/hash.js';
 import type { Ctx } from '../report.js';
 
-/** PCRs that hold app events (never judged by the boot log). */
-export const APP_PCRS = [8, 14, 15];
 
-/** Step 5: a boot log, when present, must replay to the quoted values of every PCR it extends (except app PCRs). */
-export function stepBootLog(ctx: Ctx): void {
+/** Step 5: a boot log, when present, must replay to the quoted values (its TCG parser loads only then). */
+export async function stepBootLog(ctx: Ctx): Promise<void> {
   const ev = ctx.ev!;
   if (ev.simulation) return ctx.rep.skip('bootlog', 'simulation mode: no boot event log', 'simulation');
   if (!ev.bootEventLog) return ctx.rep.skip('bootlog', 'the document has no boot event log; boot PCRs are judged by golden values only', 'info');
-  const log = parseTcgLog(ev.bootEventLog);
-  // Every PCR the log extends, and every PCR a bootEvents rule judges even when the log has no event for it.
-  const ruled = Object.keys(ctx.policy.bootEvents ?? {}).map(Number);
-  const pcrs = [...new Set([...log.events.filter(extendsPcr).map((e) => e.pcr), ...ruled])].filter((p) => !APP_PCRS.includes(p)).sort((a, b) => a - b);
-  if (log.events.some((e) => extendsPcr(e) && APP_PCRS.includes(e.pcr))) ctx.warnings.push('the boot event log extends PCR 8/14/15, which AIBOM reserves for app events');
-  try {
-    const verified = verifyLog(log, ctx.quoted!, { pcrs });
-    ctx.boot = { log, verified };
-  } catch (e) {
-    if (e instanceof VerificationError) ctx.rep.fail('bootlog', new VerificationError(e.code, `boot event log: ${e.message}`, e.details));
-    throw e;
-  }
-  const n = log.events.filter((e) => extendsPcr(e) && pcrs.includes(e.pcr)).length;
-  ctx.rep.pass('bootlog', `${n} boot events (${log.format}) replay to the quoted PCRs ${pcrs.join(',')}`);
+  (await import('./bootlog.js')).replayBootLog(ctx, ev.bootEventLog);
 }
 
 /** The quoted sha256 value of a PCR, or PCR_NOT_QUOTED. */

@@ -11,7 +11,6 @@ import { formatFirmwareVersion } from '../../tpm/attest.js';
 import { concat, constantTimeEqual, toHex } from '../../util/bytes.js';
 import { hash, TPM_ALG } from '../../util/hash.js';
 import type { Ctx } from '../report.js';
-import { stepCvm } from '../cvm.js';
 
 const SIM = 'simulation mode: the document carries no TPM evidence';
 
@@ -27,6 +26,8 @@ export async function stepChain(ctx: Ctx): Promise<void> {
   const tpm = ev.tpm!;
   // Confidential VMs: the hardware chain vouches for the AK (spec/confidential-vms.md §AIBOM).
   if (ev.cvm) {
+    // The hardware verifiers load only for documents that need them.
+    const { stepCvm } = await import('../cvm.js');
     ctx.cvmAk = await stepCvm(ctx, ev.cvm);
     return;
   }

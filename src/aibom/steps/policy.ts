@@ -9,8 +9,7 @@ import { hashAlgByName } from '../../util/hash.js';
 import type { AppEvent } from '../events.js';
 import { isObj } from '../json.js';
 import { parsePlatformSubject, subjectMatches, type Policy } from '../policy.js';
-import type { Ctx } from '../report.js';
-import { APP_PCRS } from './logs.js';
+import { APP_PCRS, type Ctx } from '../report.js';
 
 const deny = (ctx: Ctx, id: string, code: PolicyCode, msg: string): never => ctx.rep.fail(id, new PolicyError(code, msg));
 
