@@ -10,6 +10,7 @@ export { MalformedInputError, VerificationError, PolicyError, isAicertError, VER
 export type { VerificationCode, PolicyCode, AicertErrorCode } from './errors.js';
 // AIBOM documents and policies (spec/aibom-v1.md, spec/policy.md).
 export { verifyAibom } from './aibom/verify.js';
+export { AIBOM_CHECK_IDS, type AibomCheckId } from './aibom/check-ids.js';
 export { parsePolicy, policyFromLog, policyFromMeasurements, policyToJson, mergePolicies } from './aibom/policy.js';
 export type { Policy, BootEventRule } from './aibom/policy.js';
 export type {
@@ -27,6 +28,7 @@ export type {
 } from './aibom/types.js';
 // TPM quotes, AK certificates and trust stores (spec/verification.md, spec/ak-certificates.md).
 export { verifyQuote } from './tpm/quote.js';
+export { QUOTE_CHECK_IDS, type QuoteCheckId } from './tpm/check-ids.js';
 export type { VerifyQuoteInput, VerifyQuoteOptions, QuoteVerification, Check } from './tpm/quote.js';
 export type { PcrValues } from './tpm/pcr-values.js';
 export { verifyAkChain } from './tpm/akcert.js';

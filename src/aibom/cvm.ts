@@ -11,10 +11,13 @@ import { describeKey, type KeyMaterial } from '../tpm/keys.js';
 import { decodeTcb, parseSnpReport, snpClaims, verifySnpSignature } from '../tpm/snp.js';
 import { checkVcekMatchesReport, verifyVcek } from '../tpm/snp-vcek.js';
 import { verifyTdxEvidence } from '../tpm/tdx.js';
+import type { Check } from '../tpm/quote.js';
+import type { TdxCheckId } from '../tpm/check-ids.js';
+import type { AibomCheckId } from './check-ids.js';
 import type { CvmEvidence } from './cvm-evidence.js';
 import type { Ctx } from './report.js';
 
-function deny(ctx: Ctx, id: string, msg: string): never {
+function deny(ctx: Ctx, id: AibomCheckId, msg: string): never {
   ctx.rep.fail(id, new PolicyError('CVM_POLICY_MISMATCH', msg));
 }
 
@@ -39,7 +42,7 @@ function checkCvmPolicy(ctx: Ctx, platform: 'sev-snp' | 'tdx', claims: Record<st
 }
 
 /** Runs one hardware check: pass, or fail with its own code. */
-async function check<T>(ctx: Ctx, id: string, f: () => Promise<[T, string]> | [T, string]): Promise<T> {
+async function check<T>(ctx: Ctx, id: AibomCheckId, f: () => Promise<[T, string]> | [T, string]): Promise<T> {
   try {
     const [v, detail] = await f();
     ctx.rep.pass(id, detail);
@@ -87,7 +90,7 @@ export async function stepCvm(ctx: Ctx, cvm: CvmEvidence): Promise<KeyMaterial> 
       tdx = await verifyTdxEvidence(hcl.hwReport, cvm.tdQuote!, { at });
     } catch (e) {
       if (e instanceof VerificationError) {
-        const prior = (e.details?.checks as { id: string; ok: boolean | null; detail: string }[]) ?? [];
+        const prior = (e.details?.checks as Check<TdxCheckId>[] | undefined) ?? [];
         for (const c of prior.slice(0, -1)) ctx.rep.checks.push({ ...c, id: `cvm.${c.id}` });
         ctx.rep.fail(`cvm.${prior.at(-1)?.id ?? 'tdx'}`, e);
       }

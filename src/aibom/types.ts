@@ -5,6 +5,7 @@ import type { Policy } from './policy.js';
 
 /** One line of the verification report (the same type the quote verifier reports). */
 import type { Check } from '../tpm/quote.js';
+import type { AibomCheckId } from './check-ids.js';
 export type { Check };
 
 /** The evidence of either document format, normalised. Nothing in it is trusted before the pipeline ran. */
@@ -115,7 +116,8 @@ export interface VerifyAibomOptions {
 
 /** What verifyAibom reports in both outcomes. */
 interface VerifyAibomReport {
-  checks: Check[];
+  /** Every check that ran, in order; ids from the closed set AIBOM_CHECK_IDS (src/aibom/check-ids.ts). */
+  checks: Check<AibomCheckId>[];
   claims: Claims;
   warnings: string[];
 }
@@ -141,7 +143,7 @@ export interface VerifyAibomValid extends VerifyAibomReport {
 export interface VerifyAibomInvalid extends VerifyAibomReport {
   valid: false;
   /** Ids of checks that could not run and that kept `valid` false. */
-  unchecked: string[];
+  unchecked: AibomCheckId[];
   error?: VerifyAibomFailure;
 }
 

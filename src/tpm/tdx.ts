@@ -14,6 +14,7 @@ import { summarize } from './akcert.js';
 import type { KeyMaterial } from './keys.js';
 import { materialFromSpki } from './keys.js';
 import type { Check } from './quote.js';
+import type { TdxCheckId } from './check-ids.js';
 import { Reader } from './reader.js';
 import { verifySignature } from './sigverify.js';
 import { INTEL_SGX_ROOT_CA } from './trust-intel.js';
@@ -99,14 +100,14 @@ function p256(key: KeyMaterial, sig: Uint8Array, data: Uint8Array): Promise<bool
   return verifySignature(key, { scheme: 'ecdsa', hashAlg: TPM_ALG.SHA256, r: sig.subarray(0, 32), s: sig.subarray(32) }, data);
 }
 
-function fail(checks: Check[], id: string, code: VerificationCode, msg: string): never {
+function fail(checks: Check<TdxCheckId>[], id: TdxCheckId, code: VerificationCode, msg: string): never {
   checks.push({ id, ok: false, detail: msg });
   throw new VerificationError(code, msg, { checks });
 }
 
 /** Verifies a TD quote and its TDREPORT; returns the quote's (signed) report_data and the TD claims. */
 export async function verifyTdxEvidence(tdReport: Uint8Array, tdQuote: Uint8Array, opts: { at: Date }) {
-  const checks: Check[] = [];
+  const checks: Check<TdxCheckId>[] = [];
   if (tdReport.length !== 1024 || tdReport[0] !== 0x81) throw new MalformedInputError('not a TDREPORT (1024 bytes, type 0x81)', { path: 'hwReport', offset: 0 });
   const q = parseTdQuote(tdQuote);
   // PCK chain to the pinned Intel SGX Root CA.

@@ -8,6 +8,7 @@ import { parseAicertJson } from '../../eventlog/aicert-json.js';
 import { verifyLog } from '../../eventlog/verify.js';
 import { bytesEqual, toHex, utf8 } from '../../util/bytes.js';
 import { extend, hash, TPM_ALG } from '../../util/hash.js';
+import type { AibomCheckId } from '../check-ids.js';
 import type { Ctx } from '../report.js';
 
 
@@ -20,14 +21,14 @@ export async function stepBootLog(ctx: Ctx): Promise<void> {
 }
 
 /** The quoted sha256 value of a PCR, or PCR_NOT_QUOTED. */
-function quotedSha256(ctx: Ctx, id: string, pcr: number): Uint8Array {
+function quotedSha256(ctx: Ctx, id: AibomCheckId, pcr: number): Uint8Array {
   const v = ctx.quoted!.get(TPM_ALG.SHA256)?.get(pcr);
   if (!v) ctx.rep.fail(id, new VerificationError('PCR_NOT_QUOTED', `PCR ${pcr} (sha256) is not covered by the quote, so its events prove nothing`));
   return v!;
 }
 
 /** Replays one list of app strings against the quoted PCR. */
-function replayApp(ctx: Ctx, id: string, pcr: 14 | 8, strings: string[], what: string): void {
+function replayApp(ctx: Ctx, id: AibomCheckId, pcr: 14 | 8, strings: string[], what: string): void {
   quotedSha256(ctx, id, pcr);
   let log;
   try {

@@ -10,6 +10,8 @@ import { formatSelection } from '../../tpm/pcr-selection.js';
 import { formatFirmwareVersion } from '../../tpm/attest.js';
 import { concat, constantTimeEqual, toHex } from '../../util/bytes.js';
 import { hash, TPM_ALG } from '../../util/hash.js';
+import type { QuoteCheckId } from '../../tpm/check-ids.js';
+import type { Check } from '../../tpm/quote.js';
 import type { Ctx } from '../report.js';
 
 const SIM = 'simulation mode: the document carries no TPM evidence';
@@ -68,7 +70,7 @@ export async function stepQuote(ctx: Ctx): Promise<void> {
     q = await verifyQuote({ attest: tpm.attest, signature: tpm.signature, akPublic: ak, pcrs: tpm.pcrs }, ctx.opts.minRsaBits !== undefined ? { minRsaBits: ctx.opts.minRsaBits } : {});
   } catch (e) {
     if (e instanceof VerificationError) {
-      const prior = (e.details?.checks as { id: string; ok: boolean | null; detail: string }[] | undefined) ?? [];
+      const prior = (e.details?.checks as Check<QuoteCheckId>[] | undefined) ?? [];
       for (const ch of prior.slice(0, -1)) if (ch.id !== 'nonce') ctx.rep.checks.push({ ...ch, id: `quote.${ch.id}` });
       const last = prior[prior.length - 1];
       ctx.rep.fail(`quote.${last?.id ?? 'verify'}`, e);

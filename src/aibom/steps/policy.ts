@@ -9,9 +9,10 @@ import { hashAlgByName } from '../../util/hash.js';
 import type { AppEvent } from '../events.js';
 import { isObj } from '../json.js';
 import { parsePlatformSubject, subjectMatches, type Policy } from '../policy.js';
+import type { AibomCheckId } from '../check-ids.js';
 import { APP_PCRS, type Ctx } from '../report.js';
 
-const deny = (ctx: Ctx, id: string, code: PolicyCode, msg: string): never => ctx.rep.fail(id, new PolicyError(code, msg));
+const deny = (ctx: Ctx, id: AibomCheckId, code: PolicyCode, msg: string): never => ctx.rep.fail(id, new PolicyError(code, msg));
 
 /** Golden PCR values: every listed PCR is quoted and holds an allowed value. */
 function checkPcrs(ctx: Ctx, pcrs: NonNullable<Policy['pcrs']>): void {
