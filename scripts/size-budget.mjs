@@ -5,7 +5,9 @@
 //  - dist/browser/aicert.js: the browser module of the whole root API (spec/api.md), as built by tsup.
 //  - verifyAibom alone: `import { verifyAibom } from 'aicert'` in an app bundle (the built package, resolved through
 //    its own exports map as an app's bundler resolves it), built here with esbuild.
-//  - verifyQuote alone: the same for `import { verifyQuote } from 'aicert'`.
+//  - verifyQuote alone: the same for `import { verifyQuote } from 'aicert'`, bundled without splitting (it loads
+//    nothing lazily; with splitting, esbuild files modules that verifyAibom's lazy chunks share into chunks the
+//    entry imports, which would count verifyAibom's code against verifyQuote).
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -15,8 +17,8 @@ import { gzipSync } from 'node:zlib';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BUDGETS = {
   'dist/browser/aicert.js': { min: 195_000, gzip: 75_000 },
-  'verifyAibom alone': { min: 145_000, gzip: 55_000 },
-  'verifyQuote alone': { min: 92_000, gzip: 35_000 },
+  'verifyAibom alone': { min: 145_000, gzip: 55_000, splitting: true },
+  'verifyQuote alone': { min: 58_000, gzip: 23_000, splitting: false },
 };
 
 /** Bytes of a built entry and its static imports (ES module `import … from './chunk.js'` lines). */
@@ -33,12 +35,12 @@ function distClosure(file) {
 }
 
 /** Bytes of one named export of the built root, bundled for browsers with splitting, and its static imports. */
-async function exportClosure(name) {
+async function exportClosure(name, splitting) {
   const r = await build({
     stdin: { contents: `export { ${name} } from 'aicert';`, resolveDir: ROOT, loader: 'js' },
     absWorkingDir: ROOT,
     bundle: true,
-    splitting: true,
+    splitting,
     outdir: join(ROOT, '.size-budget'),
     format: 'esm',
     platform: 'browser',
@@ -48,6 +50,7 @@ async function exportClosure(name) {
     metafile: true,
     logLevel: 'silent',
   });
+  if (!splitting) return Buffer.from(r.outputFiles[0].contents);
   const outs = r.metafile.outputs;
   const entry = Object.keys(outs).find((k) => outs[k].entryPoint === '<stdin>');
   const seen = new Set();
@@ -63,7 +66,7 @@ async function exportClosure(name) {
 
 let over = false;
 for (const [what, b] of Object.entries(BUDGETS)) {
-  const buf = what.endsWith(' alone') ? await exportClosure(what.split(' ')[0]) : distClosure(what);
+  const buf = what.endsWith(' alone') ? await exportClosure(what.split(' ')[0], b.splitting) : distClosure(what);
   const gz = gzipSync(buf, { level: 9 }).length;
   const ok = buf.length <= b.min && gz <= b.gzip;
   over ||= !ok;
