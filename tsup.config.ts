@@ -41,13 +41,16 @@ export default defineConfig([
     treeshake: true,
   },
   {
-    // One ES module with every dependency inlined, for <script type="module"> and the headless-browser test.
-    entry: { 'browser/aicert': 'src/browser.ts' },
+    // ES modules with every dependency inlined, for <script type="module"> and the headless-browser test: the entry
+    // dist/browser/aicert.js plus chunks next to it that load on demand (CBOR, the original format, confidential
+    // VMs, the boot-log parser), so a plain JSON AIBOM loads only what verifies it.
+    entry: { aicert: 'src/browser.ts' },
+    outDir: 'dist/browser',
     format: ['esm'],
     platform: 'browser',
     target: 'es2022',
     noExternal: [/.*/],
-    splitting: false,
+    splitting: true,
     sourcemap: false,
     minify: true,
     clean: false,

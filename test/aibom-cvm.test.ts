@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verifyAibom } from '../src/aibom/verify.js';
-import { aibomToCbor } from '../src/aibom/v1.js';
+import { aibomToCbor } from '../src/aibom/v1-cbor.js';
 import { runCli } from './helpers/cli.js';
 import { hclSnpMeasurement, pinSnp, pinTdx, tdQuoteMrTd } from './helpers/cvm-pins.js';
 import { vectorsDir } from './helpers/vectors.js';

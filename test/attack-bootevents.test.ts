@@ -76,7 +76,7 @@ function records(b: Buffer): Rec[] {
   const golden4 = [sha('sha256', 'Calling EFI Application from Boot Option'), sha('sha256', Buffer.alloc(4)), auth['uki.efi']!, auth['vmlinuz']!];
 
   /** Runs the boot-log and policy steps of verifyAibom on a log and the verified quote: 'pass' or the error code. */
-  function judge(logBytes: Uint8Array, policy: object, q: QuoteVerification = sha256Only): string {
+  async function judge(logBytes: Uint8Array, policy: object, q: QuoteVerification = sha256Only): Promise<string> {
     const ctx: Ctx = {
       opts: {},
       rep: new Report({}),
@@ -89,7 +89,7 @@ function records(b: Buffer): Rec[] {
       quoted: q.pcrs!,
     };
     try {
-      stepBootLog(ctx);
+      await stepBootLog(ctx);
       stepPolicy(ctx);
       return 'pass';
     } catch (e) {
@@ -111,36 +111,36 @@ function records(b: Buffer): Rec[] {
     expect(Buffer.from(bothBanks.pcrs!.get(SHA1)!.get(4)!).toString('hex')).toBe(pcrread.sha1['4']);
   });
 
-  test('control: the genuine log passes the golden PCR 4 sequence and fails a foreign subset', () => {
-    expect(judge(log, { bootEvents: { '4': { sha256: golden4 } } })).toBe('pass');
-    expect(judge(log, { bootEvents: { '4': { match: 'subset', sha256: ['11'.repeat(32)] } } })).toBe('BOOT_EVENT_NOT_ALLOWED');
+  test('control: the genuine log passes the golden PCR 4 sequence and fails a foreign subset', async () => {
+    expect(await judge(log, { bootEvents: { '4': { sha256: golden4 } } })).toBe('pass');
+    expect(await judge(log, { bootEvents: { '4': { match: 'subset', sha256: ['11'.repeat(32)] } } })).toBe('BOOT_EVENT_NOT_ALLOWED');
   });
 
-  test('PCR 4 events stripped from the log: a subset or empty-sequence rule no longer passes vacuously (was: pass)', () => {
+  test('PCR 4 events stripped from the log: a subset or empty-sequence rule no longer passes vacuously (was: pass)', async () => {
     const stripped = without((r) => r.pcr === 4);
     expect(records(stripped).some((r) => r.pcr === 4)).toBe(false);
     // The quote says PCR 4 = pcrread value, which an empty event list (start value zero) cannot explain.
-    expect(judge(stripped, { bootEvents: { '4': { match: 'subset', sha256: ['11'.repeat(32)] } } })).toBe('PCR_REPLAY_MISMATCH');
-    expect(judge(stripped, { bootEvents: { '4': { sha256: [] } } })).toBe('PCR_REPLAY_MISMATCH');
+    expect(await judge(stripped, { bootEvents: { '4': { match: 'subset', sha256: ['11'.repeat(32)] } } })).toBe('PCR_REPLAY_MISMATCH');
+    expect(await judge(stripped, { bootEvents: { '4': { sha256: [] } } })).toBe('PCR_REPLAY_MISMATCH');
   });
 
-  test('sha1 digests forged while the quote covers sha256 only: a sha1 rule is refused (was: pass)', () => {
+  test('sha1 digests forged while the quote covers sha256 only: a sha1 rule is refused (was: pass)', async () => {
     const forged = Buffer.from(log);
     const fake = pcr4.map((_, i) => Buffer.alloc(20, 0x20 + i));
     pcr4.forEach((r, i) => fake[i]!.copy(forged, r.digests.get(SHA1)!.at));
     const rule = { bootEvents: { '4': { sha1: fake.map((f) => f.toString('hex')) } } };
-    expect(judge(forged, rule)).toBe('PCR_NOT_QUOTED');
+    expect(await judge(forged, rule)).toBe('PCR_NOT_QUOTED');
     // With a quote over both banks the forged sha1 chain is caught by replay, and the genuine one passes.
-    expect(judge(forged, rule, bothBanks)).toBe('PCR_REPLAY_MISMATCH');
-    expect(judge(log, { bootEvents: { '4': { sha1: pcr4.map((r) => r.digests.get(SHA1)!.hex) } } }, bothBanks)).toBe('pass');
+    expect(await judge(forged, rule, bothBanks)).toBe('PCR_REPLAY_MISMATCH');
+    expect(await judge(log, { bootEvents: { '4': { sha1: pcr4.map((r) => r.digests.get(SHA1)!.hex) } } }, bothBanks)).toBe('pass');
   });
 
-  test('a rule on an app PCR is judged on boot events nobody verified: refused (was: pass)', () => {
+  test('a rule on an app PCR is judged on boot events nobody verified: refused (was: pass)', async () => {
     // Append a copy of the PCR 4 EV_EFI_ACTION record re-indexed to PCR 14; the quoted PCR 14 is still zero.
     const extra = Buffer.from(log.subarray(pcr4[0]!.start, pcr4[0]!.end));
     extra.writeUInt32LE(14, 0);
     const injected = Buffer.concat([log, extra]);
     expect(pcrread.sha256['14']).toBe('00'.repeat(32));
-    expect(judge(injected, { bootEvents: { '14': { sha256: [golden4[0]!] } } })).toBe('PCR_NOT_QUOTED');
+    expect(await judge(injected, { bootEvents: { '14': { sha256: [golden4[0]!] } } })).toBe('PCR_NOT_QUOTED');
   });
 });

@@ -37,7 +37,7 @@ function report(valid: boolean): string {
     warnings: HOSTILE,
     unchecked: valid ? [] : [h(0)],
     ...(valid ? {} : { error: { name: 'VerificationError', code: 'ARTIFACT_MISMATCH\nVALID', message: h(0) } }),
-  } as VerifyAibomResult;
+  } as unknown as VerifyAibomResult;
   const lines: string[] = [];
   printVerifyReport(r, undefined, (s) => lines.push(s));
   return lines.join('\n') + '\n';

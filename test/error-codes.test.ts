@@ -7,6 +7,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { expect, test } from 'vitest';
 import { POLICY_CODES, VERIFICATION_CODES } from '../src/errors.js';
+import { TOOL_ERROR_CODES } from '../src/wire/tool-error.js';
 
 const SRC = resolve(import.meta.dirname, '../src');
 const files = (d: string): string[] => readdirSync(d).flatMap((n) => (statSync(join(d, n)).isDirectory() ? files(join(d, n)) : n.endsWith('.ts') ? [join(d, n)] : []));
@@ -15,13 +16,15 @@ const OTHER_CLASSES = new Set(['RUNNER_UNREACHABLE', 'RUNNER_HTTP', 'RUNNER_FAIL
   // Node's own parseArgs codes, read (not raised) by the CLI's usage errors.
   'ERR_PARSE_ARGS_UNKNOWN_OPTION', 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE',
   // The CLI's JSON error codes for a whole finetune flow (spec/cli.md §JSON), not VerificationError codes.
-  'VERIFICATION_FAILED', 'FLOW_FAILED']);
+  'VERIFICATION_FAILED', 'FLOW_FAILED',
+  // The launcher's and runner's ToolError codes: their own closed set (src/wire/tool-error.ts, test/tool-errors.test.ts).
+  ...TOOL_ERROR_CODES]);
 
 /** Codes raised in src: UPPER_SNAKE literals on lines that raise or record a failure. */
 function raised(): Map<string, string> {
   const out = new Map<string, string>();
   for (const f of files(SRC)) {
-    if (f.endsWith('errors.ts')) continue;
+    if (f.endsWith('errors.ts') || f.endsWith('tool-error.ts')) continue;
     readFileSync(f, 'utf8').split('\n').forEach((line, i) => {
       if (!/VerificationError|PolicyError|\bfail\(|\bdeny\(|\bcode\b\s*[:=]|code === /.test(line)) return;
       for (const m of line.matchAll(/'([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)'/g)) if (!OTHER_CLASSES.has(m[1]!)) out.set(m[1]!, `${f.slice(SRC.length + 1)}:${i + 1}`);

@@ -3,16 +3,12 @@
  * (src/util/cbor.ts, spec/strict-encodings.md §CBOR) — the JSON data model plus byte strings, text map keys only,
  * one optional leading self-describe tag — and written by its writer (src/util/cbor-write.ts).
  */
-import { readCbor, hasSelfDescribeTag } from '../util/cbor.js';
+import { hasSelfDescribeTag, readCbor } from '../util/cbor.js';
 import { writeCbor } from '../util/cbor-write.js';
 import { MAX_JSON_DEPTH } from '../util/json.js';
 
-/** True when the bytes start like a CBOR map (or the self-described tag), i.e. not a JSON text. */
-export function looksLikeCbor(b: Uint8Array): boolean {
-  const first = b[0];
-  if (first === undefined) return false;
-  return (first >= 0xa0 && first <= 0xbb) || hasSelfDescribeTag(b);
-}
+/** The CBOR sniff lives with the shared decoding (document.ts); re-exported for callers of this module. */
+export { looksLikeCbor } from './document.js';
 
 /** Checks one AIBOM CBOR document without keeping the value; returns where the item starts (after a self-describe tag). */
 export function scanCbor(b: Uint8Array, maxDepth = MAX_JSON_DEPTH): number {

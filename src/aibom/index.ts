@@ -3,9 +3,11 @@
  * verifyAibom. Runs in Node and browsers. Formats: spec/aibom-v1.md, spec/policy.md.
  */
 export { verifyAibom } from './verify.js';
+export { AIBOM_CHECK_IDS, type AibomCheckId } from './check-ids.js';
 export { parseAibom, decodeDocument } from './parse.js';
 export { parseLegacy, isLegacyDocument } from './legacy.js';
-export { parseV1, parseStatement, isAibomDocument, aibomToCbor, aibomToJson, AIBOM_V1_TYPE, INTOTO_STATEMENT_V1, SLSA_PROVENANCE_V1 } from './v1.js';
+export { parseV1, parseStatement, isAibomDocument, aibomToJson, AIBOM_V1_TYPE, INTOTO_STATEMENT_V1, SLSA_PROVENANCE_V1 } from './v1.js';
+export { aibomToCbor } from './v1-cbor.js';
 export { decodeCbor, encodeCbor, scanCbor, looksLikeCbor } from './cbor.js';
 export { parseStrictJson, canonicalBase64 } from './json.js';
 export { decodeEvents, readFacts, normaliseHash } from './events.js';

@@ -11,7 +11,7 @@ import { attributeOid } from '../tpm/x509-name.js';
 import { toHex } from '../util/bytes.js';
 import { digestSize, hashAlgByName, hashName } from '../util/hash.js';
 import { arr, lowerHex, obj, parseStrictJson, str, type Obj } from './json.js';
-import { parseCvmPolicy, type CvmPolicy } from './cvm.js';
+import { parseCvmPolicy, type CvmPolicy } from './cvm-evidence.js';
 
 export const POLICY_V1_TYPE = 'https://aicert.dev/policy/v1';
 

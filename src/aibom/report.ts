@@ -1,5 +1,6 @@
 /** The pipeline's shared state: the report being written and what earlier steps established. */
 import type { AkChainResult } from '../tpm/akcert.js';
+import type { AibomCheckId } from './check-ids.js';
 import type { QuoteVerification } from '../tpm/quote.js';
 import type { PcrValues } from '../tpm/pcr-values.js';
 import type { EventLog } from '../eventlog/types.js';
@@ -15,20 +16,23 @@ import type { Check, Claims, Evidence, VerifyAibomOptions } from './types.js';
  */
 export type SkipKind = 'info' | 'platform' | 'simulation' | 'required';
 
+/** PCRs that hold app events (never judged by the boot log). */
+export const APP_PCRS = [8, 14, 15];
+
 export class Report {
-  readonly checks: Check[] = [];
-  readonly blocking: string[] = [];
+  readonly checks: Check<AibomCheckId>[] = [];
+  readonly blocking: AibomCheckId[] = [];
   constructor(private readonly opts: VerifyAibomOptions) {}
-  pass(id: string, detail: string): void {
+  pass(id: AibomCheckId, detail: string): void {
     this.checks.push({ id, ok: true, detail });
   }
-  skip(id: string, detail: string, kind: SkipKind): void {
+  skip(id: AibomCheckId, detail: string, kind: SkipKind): void {
     this.checks.push({ id, ok: null, detail });
     const waived = kind === 'info' || (kind === 'platform' && this.opts.allowUncheckedPlatform === true) || (kind === 'simulation' && this.opts.allowSimulation === true);
     if (!waived) this.blocking.push(id);
   }
   /** Records a failed check and throws the error, which stops the pipeline. */
-  fail(id: string, err: Error): never {
+  fail(id: AibomCheckId, err: Error): never {
     this.checks.push({ id, ok: false, detail: err.message });
     throw err;
   }

@@ -5,6 +5,7 @@ import type { Policy } from './policy.js';
 
 /** One line of the verification report (the same type the quote verifier reports). */
 import type { Check } from '../tpm/quote.js';
+import type { AibomCheckId } from './check-ids.js';
 export type { Check };
 
 /** The evidence of either document format, normalised. Nothing in it is trusted before the pipeline ran. */
@@ -21,7 +22,7 @@ export interface Evidence {
     akCertificates: CertInput[];
   };
   /** Confidential-VM hardware evidence (HCL report + VCEK or TD quote), v1 only: spec/confidential-vms.md. */
-  cvm?: import('./cvm.js').CvmEvidence;
+  cvm?: import('./cvm-evidence.js').CvmEvidence;
   /** Binary TCG event log (binary_bios_measurements), v1 only. */
   bootEventLog?: Uint8Array;
   /** App events: the exact strings extended into PCR 14 and PCR 8. */
@@ -121,7 +122,8 @@ export interface VerifyAibomOptions {
 
 /** What verifyAibom reports in both outcomes. */
 interface VerifyAibomReport {
-  checks: Check[];
+  /** Every check that ran, in order; ids from the closed set AIBOM_CHECK_IDS (src/aibom/check-ids.ts). */
+  checks: Check<AibomCheckId>[];
   claims: Claims;
   warnings: string[];
 }
@@ -147,7 +149,7 @@ export interface VerifyAibomValid extends VerifyAibomReport {
 export interface VerifyAibomInvalid extends VerifyAibomReport {
   valid: false;
   /** Ids of checks that could not run and that kept `valid` false. */
-  unchecked: string[];
+  unchecked: AibomCheckId[];
   error?: VerifyAibomFailure;
 }
 

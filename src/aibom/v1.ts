@@ -7,11 +7,10 @@ import { hashAlgByName, hashName } from '../util/hash.js';
 import { MalformedInputError } from '../errors.js';
 import { pcrValuesFromJson } from '../tpm/pcr-values.js';
 import { MAX_PEM_TEXT } from '../tpm/pem.js';
-import { encodeCbor } from './cbor.js';
 import { arr, bytesField, canonicalBase64, isObj, lowerHex, obj, optStr, parseStrictJson, str, type Obj } from './json.js';
 import type { Evidence } from './types.js';
 import { toBase64 } from '../util/bytes.js';
-import { cvmToCbor, parseCvmEvidence } from './cvm.js';
+import { parseCvmEvidence } from './cvm-evidence.js';
 
 export const AIBOM_V1_TYPE = 'https://aicert.dev/aibom/v1';
 export const INTOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
@@ -140,24 +139,6 @@ export function parseV1(doc: Obj): Evidence {
     statement,
     warnings: [],
   };
-}
-
-const BYTE_FIELDS = ['attest', 'signature', 'akPublic'];
-
-/** Converts a v1 JSON document object to its CBOR encoding (byte fields become CBOR byte strings). */
-export function aibomToCbor(doc: Obj): Uint8Array {
-  const ev = obj(doc.evidence, 'evidence');
-  const tpm = obj(ev.tpm, 'evidence.tpm');
-  const b = (v: unknown, p: string): Uint8Array => bytesField(v, p);
-  const outTpm: Obj = { ...tpm };
-  for (const f of BYTE_FIELDS) if (tpm[f] !== undefined) outTpm[f] = b(tpm[f], `evidence.tpm.${f}`);
-  if (tpm.akCertificates !== undefined || ev.cvm === undefined) outTpm.akCertificates = arr(tpm.akCertificates, 'evidence.tpm.akCertificates').map((c, i) =>
-    typeof c === 'string' && c.includes('-----BEGIN') ? c : b(c, `evidence.tpm.akCertificates[${i}]`),
-  );
-  const outEv: Obj = { ...ev, tpm: outTpm };
-  if (ev.bootEventLog !== undefined) outEv.bootEventLog = b(ev.bootEventLog, 'evidence.bootEventLog');
-  if (ev.cvm !== undefined) outEv.cvm = cvmToCbor(obj(ev.cvm, 'evidence.cvm'));
-  return encodeCbor({ ...doc, statement: b(doc.statement, 'statement'), evidence: outEv });
 }
 
 /** Converts a decoded CBOR v1 document to the JSON form (byte strings become canonical base64). */

@@ -6,7 +6,7 @@
  */
 import { PolicyError, VerificationError } from '../errors.js';
 import { decodeEvents, readFacts } from './events.js';
-import { parseAibom } from './parse.js';
+import { loadAibom } from './load.js';
 import { mergePolicies, parseContainers, parsePolicy, policyFromMeasurements, type Policy } from './policy.js';
 import { Report, type Ctx } from './report.js';
 import { stepArtifacts, stepClaims } from './steps/claims.js';
@@ -17,8 +17,8 @@ import type { VerifyAibomFailure, VerifyAibomOptions, VerifyAibomResult } from '
 import { lowerHex } from './json.js';
 
 /** Step 1: parse the document and decode its app events (structure only; nothing is trusted yet). */
-function stepParse(ctx: Ctx, doc: Uint8Array | string | object): void {
-  const ev = parseAibom(doc);
+async function stepParse(ctx: Ctx, doc: Uint8Array | string | object): Promise<void> {
+  const ev = await loadAibom(doc);
   ctx.ev = ev;
   ctx.warnings.push(...ev.warnings);
   const strict = ev.format === 'aibom-v1';
@@ -68,7 +68,7 @@ export async function verifyAibom(doc: Uint8Array | string | object, options: Ve
   const ctx: Ctx = { opts: options, rep: new Report(options), warnings: [], claims: {}, policy, ...(nonce ? { nonce } : {}) };
   let error: VerifyAibomFailure | undefined;
   try {
-    stepParse(ctx, doc instanceof Uint8Array ? doc.slice() : doc);
+    await stepParse(ctx, doc instanceof Uint8Array ? doc.slice() : doc);
     for (const step of STEPS) await step.run(ctx);
   } catch (e) {
     if (!(e instanceof VerificationError || e instanceof PolicyError)) throw e;

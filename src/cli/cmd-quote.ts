@@ -8,6 +8,7 @@ import { formatFirmwareVersion } from '../tpm/attest.js';
 import { formatSelection } from '../tpm/pcr-selection.js';
 import { pcrValuesFromJson, pcrValuesToJson } from '../tpm/pcr-values.js';
 import { verifyQuote, type Check, type QuoteVerification } from '../tpm/quote.js';
+import type { AkQuoteVerification } from '../tpm/ak-quote.js';
 import { toHex, tryFromHex, tryUtf8Decode } from '../util/bytes.js';
 import { hashName } from '../util/hash.js';
 import { tryParseIsoTime } from '../util/time.js';
@@ -40,7 +41,7 @@ function readPcrs(path: string): Uint8Array | ReturnType<typeof pcrValuesFromJso
 }
 
 /** A JSON-friendly view of the decoded attest. */
-function describeAttest(q: QuoteVerification): Record<string, unknown> {
+function describeAttest(q: Omit<QuoteVerification, 'checks'>): Record<string, unknown> {
   const a = q.attest;
   return {
     magic: `0x${a.magic.toString(16)}`,
@@ -144,7 +145,7 @@ export async function run(argv: string[]): Promise<number> {
   // With a certificate chain, trust roots or a trust store, the AK certificate is validated and bound to the quote's key.
   const withChain = chainFiles.length > 0 || roots.length > 0 || anchorRules !== undefined;
   let platform: Parameters<typeof describePlatform>[0];
-  let result: QuoteVerification | undefined;
+  let result: QuoteVerification | AkQuoteVerification | undefined;
   let checks: Check[] = [];
   let error: VerificationError | PolicyError | undefined;
   try {

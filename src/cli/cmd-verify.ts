@@ -4,12 +4,14 @@
  * usage. Human output: verify-report.ts. `--json`: {valid, checks, claims, warnings, unchecked, artifacts?, error?}.
  */
 import { verifyAibom } from '../aibom/verify.js';
+import { MalformedInputError } from '../errors.js';
 import type { VerifyAibomOptions, VerifyAibomResult } from '../aibom/types.js';
 import { modelVerifier, type LocalArtifactReport } from '../node/model-verifier.js';
 import { globMatcher } from '../node/glob.js';
 import { createProgressBar } from '../node/progress.js';
 import { parse, printJson, readInput, usageError } from './io.js';
 import { safe } from './text.js';
+import { flagWords } from './flag-words.js';
 import { printVerifyReport } from './verify-report.js';
 import { VERIFY_FLAGS, verifyOptionsFrom } from './verify-options.js';
 
@@ -86,7 +88,8 @@ export async function run(argv: string[]): Promise<number> {
   if (o.model?.length) opts.artifacts = modelVerifier(o.model, { ignore, onProgress: (d, t) => bar.update(d, t), onReport: (r) => (local = r) });
   // --hf: bound outputs against a pinned Hub commit (spec/hub.md), loaded only when asked for
   const hub = o.hf !== undefined || o['hf-endpoint'] !== undefined ? await import('../node/hub-verify.js') : undefined;
-  const hubRun = hub?.hubFromCli(o.hf, o['hf-endpoint'], process.env, ignore);
+  if (hub && o.hf === undefined) throw new MalformedInputError('--hf-endpoint needs --hf ORG/NAME@<40-hex commit>', { path: 'hf-endpoint' });
+  const hubRun = hub?.hubFromCli(o.hf!, o['hf-endpoint'], process.env, ignore);
   if (hubRun && o.model?.length) throw usageError('give --model or --hf, not both', USAGE);
   if (hubRun) opts.artifacts = hubRun.artifacts;
   const doc = readInput(positionals[0]!, 'attestation');
@@ -103,7 +106,7 @@ export async function run(argv: string[]): Promise<number> {
   } else {
     const hubReport = hubRun?.report();
     // hub lines escape their untrusted parts themselves (escaping the line again would double every backslash)
-    for (const line of hubReport ? hub!.hubReportLines(hubReport) : []) process.stdout.write(line + '\n');
+    for (const line of hubReport ? hub!.hubReportLines(hubReport) : []) process.stdout.write(flagWords(line) + '\n');
     printVerifyReport(r, local, (s) => void process.stdout.write(s + '\n'));
   }
   return r.valid ? 0 : 1;
@@ -111,9 +114,10 @@ export async function run(argv: string[]): Promise<number> {
 
 /** The --json document (spec/cli.md §JSON): the same content as the human report, error included on failure. */
 export function verifyJson(r: VerifyAibomResult, local: LocalArtifactReport | undefined): Record<string, unknown> {
-  const doc: Record<string, unknown> = { valid: r.valid, checks: r.checks, claims: r.claims, warnings: r.warnings, unchecked: r.unchecked };
+  const checks = r.checks.map((c) => ({ ...c, detail: flagWords(c.detail) }));
+  const doc: Record<string, unknown> = { valid: r.valid, checks, claims: r.claims, warnings: r.warnings.map(flagWords), unchecked: r.unchecked };
   if (local) doc.artifacts = local;
-  if (r.error) doc.error = { code: r.error.code, message: r.error.message };
+  if (r.error) doc.error = { code: r.error.code, message: flagWords(r.error.message) };
   else if (!r.valid) doc.error = { code: 'UNCHECKED', message: `could not check ${r.unchecked.join(', ')}` };
   return doc;
 }

@@ -2,7 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { MalformedInputError, PolicyError, VerificationError } from '../errors.js';
+import { flagWords } from './flag-words.js';
 import { colors, safe } from './text.js';
+import { ToolError } from '../wire/tool-error.js';
 
 /** Bad usage (unknown flag, missing argument): exit 2. */
 export class UsageError extends Error {
@@ -75,7 +77,7 @@ export function printChecks(checks: Check[], out: (s: string) => void = (s) => p
   const c = colors();
   for (const ch of checks) {
     const mark = ch.ok === null ? '–' : ch.ok ? c.green('✓') : c.red('✗');
-    out(`${mark} ${safe(ch.id).padEnd(22)} ${ch.ok === null ? 'not checked: ' : ''}${safe(ch.detail, 400)}`);
+    out(`${mark} ${safe(ch.id).padEnd(22)} ${ch.ok === null ? 'not checked: ' : ''}${safe(flagWords(ch.detail), 400)}`);
   }
 }
 
@@ -105,7 +107,11 @@ export function printJson(v: unknown): void {
 /** The machine form of an error that ended a command: code, message, and where in the input when known. */
 export function errorJson(e: unknown): Record<string, unknown> {
   const err: Record<string, unknown> =
-    e instanceof UsageError ? { code: 'USAGE' } : e instanceof VerificationError || e instanceof PolicyError || e instanceof MalformedInputError ? { code: e.code } : { code: 'ERROR' };
+    e instanceof UsageError
+      ? { code: 'USAGE' }
+      : e instanceof VerificationError || e instanceof PolicyError || e instanceof MalformedInputError || e instanceof ToolError
+        ? { code: e.code }
+        : { code: 'ERROR' };
   err.message = e instanceof UsageError ? e.message.split('\n')[0] : describeError(e);
   if (e instanceof MalformedInputError) {
     if (e.path !== undefined) err.path = e.path;
@@ -116,7 +122,7 @@ export function errorJson(e: unknown): Record<string, unknown> {
 
 /** Describes an error for stderr. */
 export function describeError(e: unknown): string {
-  if (e instanceof VerificationError || e instanceof PolicyError) return `${e.code}: ${e.message}`;
-  if (e instanceof Error) return e.message;
+  if (e instanceof VerificationError || e instanceof PolicyError) return `${e.code}: ${flagWords(e.message)}`;
+  if (e instanceof Error) return flagWords(e.message);
   return String(e);
 }

@@ -13,7 +13,7 @@ import { TRUST_STORE_NAMES, trustStore, type TrustAnchorRule, type TrustStoreNam
 import { tryUtf8Decode } from '../util/bytes.js';
 import { readInput, UsageError } from './io.js';
 import { safe } from './text.js';
-import { parseCvmPolicy } from '../aibom/cvm.js';
+import { parseCvmPolicy } from '../aibom/cvm-evidence.js';
 import { readJson } from '../util/json.js';
 import type { CvmRules } from '../tpm/cvm-rules.js';
 import type { SnpProduct } from '../tpm/trust-amd.js';

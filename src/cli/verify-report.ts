@@ -6,6 +6,7 @@
  */
 import type { Claims, VerifyAibomResult } from '../aibom/types.js';
 import type { LocalArtifactReport } from '../node/artifacts.js';
+import { flagWords } from './flag-words.js';
 import { printChecks } from './io.js';
 import { colors, reportWidth, safe, wrap } from './text.js';
 import { filesSummary, idCardRows, verdictText } from '../aibom/verdict.js';
@@ -33,12 +34,12 @@ export function printVerifyReport(r: VerifyAibomResult, local: LocalArtifactRepo
   if (local?.conventional.length) {
     w('');
     w('Not outputs (listed, not checked):');
-    for (const c of local.conventional.slice(0, 20)) w(`  ${safe(c.name, 120)}  (${safe(c.reason)})`);
+    for (const c of local.conventional.slice(0, 20)) w(`  ${safe(c.name, 120)}  (${safe(flagWords(c.reason))})`);
     if (local.conventional.length > 20) w(`  … and ${local.conventional.length - 20} more`);
   }
   if (r.warnings.length) {
     w('');
-    for (const x of r.warnings) wrap(`! ${safe(x, 400)}`, width).forEach(w);
+    for (const x of r.warnings) wrap(`! ${safe(flagWords(x), 400)}`, width).forEach(w);
   }
   w('');
   const c = colors();

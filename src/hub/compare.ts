@@ -117,7 +117,7 @@ async function judge(name: string, set: Map<string, string>, f: HubFile, opts: H
     return { ...base, status: 'unverifiable', reason: 'not in LFS: the Hub gives only its git blob id, and the file was not read' };
   }
   if (shard !== undefined && f.size > shard)
-    return { ...base, status: 'unverifiable', algorithm: alg, reason: `only a sharded digest is bound and the file spans ${Math.ceil(f.size / shard)} shards: download it and check with --model` };
+    return { ...base, status: 'unverifiable', algorithm: alg, reason: `only a sharded digest is bound and the file spans ${Math.ceil(f.size / shard)} shards: download it and check the local files (options.model)` };
   const actual = shard === undefined ? whole : singleShardRoot(shard, f.size, whole);
   if (actual !== want) return { ...base, status: 'mismatch', algorithm: alg, expected: want, actual, via };
   const r: HubFileResult = { ...base, status: 'match', algorithm: alg, expected: want, actual, via };

@@ -13,7 +13,7 @@ export const CONVENTIONAL_FILE_RULES: readonly { pattern: RegExp; reason: string
   { pattern: /^\.gitignore$/, reason: 'git ignore rules' },
   { pattern: /^(?:LICEN[CS]E|COPYING|NOTICE)(?:[._-][^/]{0,64})?$/i, reason: 'license text' },
   { pattern: /^CITATION\.cff$/i, reason: 'citation metadata' },
-  { pattern: /^\.cache\/huggingface\/(?:[^/]+\/)*[^/]+$/, reason: 'huggingface_hub download metadata (--local-dir)' },
+  { pattern: /^\.cache\/huggingface\/(?:[^/]+\/)*[^/]+$/, reason: 'huggingface_hub download metadata (local_dir downloads)' },
 ];
 
 /** The reason a path is a conventional non-output file, or undefined when it is not one. */

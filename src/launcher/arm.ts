@@ -6,6 +6,7 @@
 import { optionalImport } from './optional.js';
 import { request as httpsRequest } from 'node:https';
 import { readJson } from '../util/json.js';
+import { ToolError } from '../wire/tool-error.js';
 
 export const ARM_ENDPOINT = 'https://management.azure.com';
 export const ARM_SCOPE = 'https://management.azure.com/.default';
@@ -325,7 +326,7 @@ export function httpsFetch(ca: string | Buffer): FetchLike {
         let size = 0;
         res.on('data', (c: Buffer) => {
           size += c.length;
-          if (size > 32 << 20) res.destroy(new Error('response too large'));
+          if (size > 32 << 20) res.destroy(new ToolError('ANSWER_TOO_LARGE', 'response too large'));
           else chunks.push(c);
         });
         res.on('error', reject);

@@ -20,6 +20,7 @@ import { parseCert } from '../tpm/x509-cert.js';
 import { buildPath } from '../tpm/x509-path.js';
 import { ATLS_EXPORTER_BYTES, ATLS_EXPORTER_LABEL, launchEvent, NONCE_BYTES, PCR_LAUNCH, type AtlsResponse } from '../wire/protocol.js';
 import { readJson } from '../util/json.js';
+import { ToolError } from '../wire/tool-error.js';
 
 export interface AtlsOptions {
   /** AK trust anchors (default: the embedded Azure vTPM root 2023). */
@@ -88,18 +89,18 @@ function fetchUnverified(url: URL, nonce: Uint8Array, o: AtlsOptions): Promise<{
       res.on('data', (c: Buffer) => {
         n += c.length;
         // Bounded: the answer is a quote and a short chain; a larger one is refused before it is parsed.
-        if (n > MAX_ATLS_ANSWER) req.destroy(new Error(`aTLS answer larger than ${MAX_ATLS_ANSWER} bytes`));
+        if (n > MAX_ATLS_ANSWER) req.destroy(new ToolError('ANSWER_TOO_LARGE', `aTLS answer larger than ${MAX_ATLS_ANSWER} bytes`));
         else chunks.push(c);
       });
       res.on('error', reject);
       res.on('end', () => {
         agent.destroy();
-        if (res.statusCode !== 200) reject(new Error(`GET /aTLS answered ${res.statusCode}: ${Buffer.concat(chunks).toString('utf8').slice(0, 200)}`));
-        else if (!der?.length) reject(new Error('the runner presented no certificate'));
+        if (res.statusCode !== 200) reject(new ToolError('HTTP_STATUS', `GET /aTLS answered ${res.statusCode}: ${Buffer.concat(chunks).toString('utf8').slice(0, 200)}`));
+        else if (!der?.length) reject(new ToolError('CERTIFICATE_MISSING', 'the runner presented no certificate'));
         else resolve({ der, served, ekm, body: Buffer.concat(chunks).toString('utf8') });
       });
     });
-    req.on('timeout', () => req.destroy(new Error('aTLS request timed out')));
+    req.on('timeout', () => req.destroy(new ToolError('TIMEOUT', 'aTLS request timed out')));
     req.on('error', (e) => (agent.destroy(), reject(e)));
     req.end();
   });
@@ -201,7 +202,7 @@ export async function attestRunner(baseUrl: string, o: AtlsOptions = {}): Promis
   const agent = new Agent({
     keepAlive: true,
     ca: [pinnedPem, doc.ca_cert],
-    checkServerIdentity: (_host, cert) => (Buffer.compare(cert.raw, der) === 0 ? undefined : new Error('runner certificate differs from the attested one')),
+    checkServerIdentity: (_host, cert) => (Buffer.compare(cert.raw, der) === 0 ? undefined : new VerificationError('TLS_CERT_MISMATCH', 'runner certificate differs from the attested one')),
   });
   return { url: base.origin, certificateDer: new Uint8Array(der), certificatePem: doc.ca_cert, agent, replayable, checks, akSubject: v.chain.leaf.subject, akCertificateSha256: v.chain.leaf.sha256.toLowerCase() };
 }

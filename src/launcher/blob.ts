@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { createProgressBar } from '../node/progress.js';
 import type { TokenCredential } from './arm.js';
+import { ToolError } from '../wire/tool-error.js';
 
 /** A storage URL, SAS or transfer problem (exit 3 in the CLI; a bad --storage-url is exit 2 through TypeError). */
 export class StorageError extends Error {
@@ -180,13 +181,13 @@ export async function probeStorage(ref: ContainerRef, auth: StorageAuth, signal?
     const cc = svc.getContainerClient(ref.container);
     // A missing container is made if the credential may (as the upload always did); otherwise that is the error.
     await cc.createIfNotExists(o).catch((e: unknown) => {
-      throw Object.assign(new Error(`container ${ref.container} does not exist and cannot be created: ${(e as Error).message.split('\n')[0]}`), { statusCode: (e as { statusCode?: number }).statusCode ?? 404 });
+      throw Object.assign(new ToolError('STORAGE_REFUSED', `container ${ref.container} does not exist and cannot be created: ${(e as Error).message.split('\n')[0]}`), { statusCode: (e as { statusCode?: number }).statusCode ?? 404 });
     });
     const b = cc.getBlockBlobClient(name);
     await b.upload('probe', 5, o);
     const back = await b.downloadToBuffer(0, undefined, o);
     await b.delete(o);
-    if (back.toString() !== 'probe') throw new Error('the probe blob read back differs');
+    if (back.toString() !== 'probe') throw new ToolError('UPLOAD_MISMATCH', 'the probe blob read back differs');
   } catch (e) {
     const status = (e as { statusCode?: number }).statusCode;
     const msg = (e as Error).message.split('\n')[0];

@@ -24,9 +24,10 @@ import { createRun, InterruptedError, provision, teardown, withCleanup, type Pro
 import { OutputGuard, saveOutputs, type SaveOutputsOptions } from './upload-follow.js';
 import { preflight, PreflightError } from './preflight.js';
 import { probeStorage } from './blob.js';
-import { RunnerClient } from './runner-client.js';
+import { RunnerClient, RunnerError } from './runner-client.js';
 import type { RunFile } from './state.js';
 import { mergePolicies, policyFromMeasurements, type Policy } from '../aibom/policy.js';
+import { ToolError } from '../wire/tool-error.js';
 
 export interface FinetuneOptions {
   config: string;
@@ -220,7 +221,7 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
     try {
       await collect(client, logs, signal, session, launchNonce);
     } finally {
-      logStop.abort(new Error('flow ended'));
+      logStop.abort(new ToolError('ABORTED', 'flow ended'));
     }
   };
 
@@ -240,7 +241,7 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
     // ---- 4. documents next to the config
     await mkdir(dir, { recursive: true });
     const legacy = attNonce ? await client.attestation(undefined, signal) : doc;
-    if (!legacy) throw new Error('runner lost its attestation');
+    if (!legacy) throw new RunnerError('RUNNER_FAILED', 'runner lost its attestation');
     await writeFile(join(dir, 'attestation.json'), legacy);
     files.push(join(dir, 'attestation.json'));
     if (attNonce) {

@@ -21,6 +21,7 @@ import { toHex } from '../util/bytes.js';
 import { TPM_ALG } from '../util/hash.js';
 import { bootImage } from './qemu.js';
 import { readJson } from '../util/json.js';
+import { ToolError } from '../wire/tool-error.js';
 
 export interface ImageBuildOptions {
   out: string;
@@ -46,7 +47,7 @@ export function imageSourceDir(): string {
   for (let d = dirname(fileURLToPath(import.meta.url)); d !== dirname(d); d = dirname(d)) {
     if (existsSync(join(d, 'image', 'build.sh')) && existsSync(join(d, 'src', 'runner'))) return join(d, 'image');
   }
-  throw new Error('aicert image build needs a checkout of the aicert repository (image/build.sh and src/ next to it)');
+  throw new ToolError('INPUT_MISSING', 'aicert image build needs a checkout of the aicert repository (image/build.sh and src/ next to it)');
 }
 
 /** sha256 and size of a file, streamed. */
@@ -73,7 +74,7 @@ function runBuildScript(o: ImageBuildOptions, out: string): Promise<void> {
       for (const l of d.split('\n').filter(Boolean)) o.log?.(l);
     });
     c.once('error', rej);
-    c.once('close', (code) => (code === 0 ? res() : rej(new Error(`image/build.sh failed (${code}): ${err.trim().split('\n').slice(-3).join(' | ')}`))));
+    c.once('close', (code) => (code === 0 ? res() : rej(new ToolError('IMAGE_BUILD_FAILED', `image/build.sh failed (${code}): ${err.trim().split('\n').slice(-3).join(' | ')}`))));
   });
 }
 
@@ -89,7 +90,7 @@ async function referenceBoot(out: string, qemuPredicted: Record<string, string>,
   const vm = await bootImage({ imageDir: out, nonceHex: randomBytes(32).toString('hex'), evidenceOnly: true, log });
   try {
     const logBytes = vm.evidence.get('binary_bios_measurements'), pcrsTxt = vm.evidence.get('pcrs.txt');
-    if (!logBytes || !pcrsTxt) throw new Error('the reference boot printed no event log or PCRs');
+    if (!logBytes || !pcrsTxt) throw new ToolError('IMAGE_BUILD_FAILED', 'the reference boot printed no event log or PCRs');
     const sysfs = new Map<string, string>();
     for (const l of new TextDecoder().decode(pcrsTxt).trim().split('\n')) {
       const [bank, i, v] = l.trim().split(/\s+/);
@@ -97,10 +98,10 @@ async function referenceBoot(out: string, qemuPredicted: Record<string, string>,
     }
     const rep = replay(parseTcgLog(logBytes)).get(TPM_ALG.SHA256)!;
     for (const [i, v] of rep) {
-      if (toHex(v) !== sysfs.get(String(i))) throw new Error(`reference boot: the event log replays PCR ${i} to ${toHex(v)}, the TPM holds ${sysfs.get(String(i))}`);
+      if (toHex(v) !== sysfs.get(String(i))) throw new ToolError('REFERENCE_BOOT_MISMATCH', `reference boot: the event log replays PCR ${i} to ${toHex(v)}, the TPM holds ${sysfs.get(String(i))}`);
     }
     for (const [i, v] of Object.entries(qemuPredicted)) {
-      if (sysfs.get(i) !== v) throw new Error(`reference boot: PCR ${i} is ${sysfs.get(i)}, predicted ${v}`);
+      if (sysfs.get(i) !== v) throw new ToolError('REFERENCE_BOOT_MISMATCH', `reference boot: PCR ${i} is ${sysfs.get(i)}, predicted ${v}`);
     }
     await mkdir(join(out, 'reference'), { recursive: true });
     await writeFile(join(out, 'reference', 'binary_bios_measurements'), logBytes);

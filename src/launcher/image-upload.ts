@@ -13,6 +13,7 @@ import type { ArmClient } from './arm.js';
 import type { ContainerRef, StorageAuth } from './blob.js';
 import { optionalImport } from './optional.js';
 import { readJson } from '../util/json.js';
+import { ToolError } from '../wire/tool-error.js';
 
 export const GALLERY_API = '2023-07-03';
 const CHUNK = 4 << 20;
@@ -58,7 +59,7 @@ function checkOptions(o: ImageUploadOptions): void {
 async function checkedVhd(imageDir: string): Promise<{ path: string; size: number; sha256: string }> {
   const manifest = readJson(new Uint8Array(await readFile(join(imageDir, 'manifest.json'))), 'manifest.json') as { artifacts?: Record<string, { size: number; sha256: string }> };
   const want = manifest.artifacts?.['disk.vhd'];
-  if (!want) throw new Error(`${imageDir}/manifest.json lists no disk.vhd`);
+  if (!want) throw new ToolError('IMAGE_INVALID', `${imageDir}/manifest.json lists no disk.vhd`);
   const path = join(imageDir, 'disk.vhd');
   const h = createHash('sha256');
   let size = 0;
@@ -72,8 +73,8 @@ async function checkedVhd(imageDir: string): Promise<{ path: string; size: numbe
     await f.close().catch(() => undefined);
   }
   const sha256 = h.digest('hex');
-  if (size !== want.size || sha256 !== want.sha256) throw new Error(`disk.vhd (${size} bytes, sha256 ${sha256}) is not the one manifest.json lists (${want.sha256})`);
-  if (size % 512 !== 0) throw new Error('disk.vhd size is not a multiple of 512 (not a fixed VHD)');
+  if (size !== want.size || sha256 !== want.sha256) throw new ToolError('IMAGE_INVALID', `disk.vhd (${size} bytes, sha256 ${sha256}) is not the one manifest.json lists (${want.sha256})`);
+  if (size % 512 !== 0) throw new ToolError('IMAGE_INVALID', 'disk.vhd size is not a multiple of 512 (not a fixed VHD)');
   return { path, size, sha256 };
 }
 
@@ -101,7 +102,7 @@ async function uploadPageBlob(o: ImageUploadOptions, vhd: { path: string; size: 
     await f.close();
   }
   const props = await blob.getProperties({ abortSignal: o.signal });
-  if (props.contentLength !== vhd.size || props.blobType !== 'PageBlob') throw new Error(`uploaded blob is ${props.blobType} of ${props.contentLength} bytes, expected a PageBlob of ${vhd.size}`);
+  if (props.contentLength !== vhd.size || props.blobType !== 'PageBlob') throw new ToolError('UPLOAD_MISMATCH', `uploaded blob is ${props.blobType} of ${props.contentLength} bytes, expected a PageBlob of ${vhd.size}`);
   return `${o.storage.url}/${name}`;
 }
 

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { parsePolicy, type Policy } from '../aibom/policy.js';
 import type { FinetuneOptions } from './finetune.js';
 import { bootImage } from './qemu.js';
+import { ToolError } from '../wire/tool-error.js';
 
 const run = promisify(execFile);
 
@@ -27,8 +28,8 @@ export async function imagePolicy(imageDir: string): Promise<Policy> {
  */
 export async function qemuFinetuneOptions(imageDir: string, mirror: string, outDir: string, log: (l: string) => void): Promise<Pick<FinetuneOptions, 'localVm' | 'basePolicy'>> {
   const dir = resolve(imageDir);
-  for (const f of ['disk.raw', 'policy.json']) if (!existsSync(join(dir, f))) throw new Error(`${dir} is not an 'aicert image build' output (no ${f})`);
-  if (!existsSync(mirror)) throw new Error(`--mirror ${mirror} does not exist`);
+  for (const f of ['disk.raw', 'policy.json']) if (!existsSync(join(dir, f))) throw new ToolError('INPUT_MISSING', `${dir} is not an 'aicert image build' output (no ${f})`);
+  if (!existsSync(mirror)) throw new ToolError('INPUT_MISSING', `mirror folder ${mirror} does not exist`);
   const basePolicy = await imagePolicy(dir);
   return {
     basePolicy,

@@ -11,6 +11,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { ToolError } from '../wire/tool-error.js';
 
 const run = promisify(execFile);
 export const AK_HANDLE = '0x81000003';
@@ -39,8 +40,8 @@ export async function stopProcess(child: ChildProcess | undefined, graceMs = 500
 async function until(test: () => Promise<boolean>, ms: number, child: ChildProcess, what: string): Promise<void> {
   const end = Date.now() + ms;
   while (!(await test())) {
-    if (child.exitCode !== null) throw new Error(`${what}: process exited (${child.exitCode})`);
-    if (Date.now() > end) throw new Error(`${what}: timed out`);
+    if (child.exitCode !== null) throw new ToolError('PROCESS_FAILED', `${what}: process exited (${child.exitCode})`);
+    if (Date.now() > end) throw new ToolError('TIMEOUT', `${what}: timed out`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

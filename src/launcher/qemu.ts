@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { qemuAccel, type QemuAccel } from './qemu-accel.js';
 import { freePort, startVmTpm, stopProcess, type VmTpm } from './qemu-tpm.js';
+import { ToolError } from '../wire/tool-error.js';
 
 export const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
 export const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
@@ -56,7 +57,7 @@ export function parseFramedBlocks(serial: string): Map<string, Uint8Array> {
   const re = /^@@AICERT BEGIN (\S+)\r?\n([\s\S]*?)^@@AICERT END \1 ([0-9a-f]{64})\r?$/gm;
   for (const m of serial.matchAll(re)) {
     const bytes = new Uint8Array(Buffer.from(m[2]!.replace(/\s+/g, ''), 'base64'));
-    if (createHash('sha256').update(bytes).digest('hex') !== m[3]) throw new Error(`serial transfer corrupted ${m[1]}`);
+    if (createHash('sha256').update(bytes).digest('hex') !== m[3]) throw new ToolError('TRANSFER_CORRUPTED', `serial transfer corrupted ${m[1]}`);
     out.set(m[1]!, bytes);
   }
   return out;
@@ -82,7 +83,7 @@ export async function bootImage(o: BootOptions): Promise<BootedVm> {
   const log = o.log ?? (() => undefined);
   if (!/^[0-9a-f]{2,128}$/.test(o.nonceHex)) throw new TypeError('nonceHex must be lowercase hex');
   const disk = resolve(o.imageDir, 'disk.raw');
-  for (const f of [disk, OVMF_CODE, OVMF_VARS]) if (!existsSync(f)) throw new Error(`missing ${f}`);
+  for (const f of [disk, OVMF_CODE, OVMF_VARS]) if (!existsSync(f)) throw new ToolError('INPUT_MISSING', `missing ${f}`);
   const work = await mkdtemp(join(tmpdir(), 'aicert-qemu-'));
   let tpm: VmTpm | undefined, qemu: ChildProcess | undefined;
   const serialFile = join(work, 'serial.log');
@@ -109,8 +110,8 @@ export async function bootImage(o: BootOptions): Promise<BootedVm> {
       o.signal?.throwIfAborted();
       const text = await serial();
       const failed = /^@@AICERT (FAILED .*|STOPPED .*)$/m.exec(text);
-      if (failed) throw new Error(`the image failed to start: ${failed[1]}\n${text.slice(-2000)}`);
-      if (/Shell> /.test(text)) throw new Error('OVMF could not boot the image (UEFI shell)');
+      if (failed) throw new ToolError('VM_BOOT_FAILED', `the image failed to start: ${failed[1]}\n${text.slice(-2000)}`);
+      if (/Shell> /.test(text)) throw new ToolError('VM_BOOT_FAILED', 'OVMF could not boot the image (UEFI shell)');
       const evidence = /^@@AICERT END pcrs\.txt /m.test(text);
       const ready = /^READY (https:\/\/\S+)/m.exec(text);
       if ((o.evidenceOnly && evidence) || ready) {
@@ -118,8 +119,8 @@ export async function bootImage(o: BootOptions): Promise<BootedVm> {
         log(`${ready ? 'runner ready' : 'boot evidence received'} after ${bootSeconds.toFixed(1)} s`);
         return { ...(ready ? { url: `https://127.0.0.1:${port}` } : {}), trustRootPem: tpm.rootPem, evidence: parseFramedBlocks(text), bootSeconds, serial, stop };
       }
-      if (qemu.exitCode !== null) throw new Error(`qemu exited (${qemu.exitCode}): ${qemuErr.trim()}\n${text.slice(-2000)}`);
-      if (Date.now() > end) throw new Error(`the VM did not become ready within ${((o.timeoutMs ?? 900_000) / 1000).toFixed(0)} s\n${text.slice(-2000)}`);
+      if (qemu.exitCode !== null) throw new ToolError('PROCESS_FAILED', `qemu exited (${qemu.exitCode}): ${qemuErr.trim()}\n${text.slice(-2000)}`);
+      if (Date.now() > end) throw new ToolError('TIMEOUT', `the VM did not become ready within ${((o.timeoutMs ?? 900_000) / 1000).toFixed(0)} s\n${text.slice(-2000)}`);
       await new Promise((r) => setTimeout(r, 250));
     }
   } catch (e) {

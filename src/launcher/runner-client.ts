@@ -8,6 +8,7 @@ import type { UploadJobStatus, UploadStartRequest } from '../wire/upload.js';
 import { abortableSleep } from './arm.js';
 import type { AtlsSession } from './atls.js';
 import { readJson } from '../util/json.js';
+import { ToolError } from '../wire/tool-error.js';
 
 /** The runner could not be reached, answered an error, or reported a failed fine-tune. */
 export class RunnerError extends Error {
@@ -41,12 +42,12 @@ export class RunnerClient {
         (res) => {
           const chunks: Buffer[] = [];
           let n = 0;
-          res.on('data', (c: Buffer) => ((n += c.length) > 64 << 20 ? req.destroy(new Error('answer too large')) : chunks.push(c)));
+          res.on('data', (c: Buffer) => ((n += c.length) > 64 << 20 ? req.destroy(new ToolError('ANSWER_TOO_LARGE', 'answer too large')) : chunks.push(c)));
           res.on('error', (e) => reject(new RunnerError('RUNNER_UNREACHABLE', `${method} ${path}: ${e.message}`)));
           res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
         },
       );
-      req.on('timeout', () => req.destroy(new Error('timed out')));
+      req.on('timeout', () => req.destroy(new ToolError('TIMEOUT', 'timed out')));
       req.on('error', (e) => reject(signal?.aborted ? signal.reason : new RunnerError('RUNNER_UNREACHABLE', `${method} ${path}: ${e.message}`)));
       req.end(body);
     });
@@ -119,8 +120,8 @@ export class RunnerClient {
             res.setEncoding('utf8');
             res.on('data', (t: string) => ((pos += Buffer.byteLength(t)), onText(t)));
             res.on('error', reject);
-            res.on('aborted', () => reject(new Error('log stream aborted')));
-            res.on('end', () => (res.complete ? resolve() : reject(new Error('log stream cut'))));
+            res.on('aborted', () => reject(new ToolError('ANSWER_CUT', 'log stream aborted')));
+            res.on('end', () => (res.complete ? resolve() : reject(new ToolError('ANSWER_CUT', 'log stream cut'))));
           });
           req.on('error', reject);
           req.end();

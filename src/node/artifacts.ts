@@ -139,7 +139,7 @@ export async function verifyArtifacts(expected: readonly ExpectedArtifact[], pat
   const { entries, anyDirectory, invalid } = await collect(paths, walkOpts);
   const requireAll = opts.requireAll ?? anyDirectory;
   const report: LocalArtifactReport = { ok: false, requireAll, matched: [], missing: [], extra: invalid.map((e) => ({ name: e.name, path: e.display })), mismatched: [], conventional: [] };
-  const nonOutput = (n: string): string | undefined => (conventional !== false ? conventionalFileReason(n) : undefined) ?? (ignore?.(n) ? 'ignored (--ignore)' : undefined);
+  const nonOutput = (n: string): string | undefined => (conventional !== false ? conventionalFileReason(n) : undefined) ?? (ignore?.(n) ? 'ignored (options.ignore)' : undefined);
   // group the bound, given files by the algorithm that checks them
   const groups = new Map<string, FileEntry[]>();
   for (const e of entries) {

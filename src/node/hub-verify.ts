@@ -5,7 +5,6 @@
  */
 import { verifyAibom } from '../aibom/verify.js';
 import type { ArtifactVerifier, VerifyAibomOptions, VerifyAibomResult } from '../aibom/types.js';
-import { MalformedInputError } from '../errors.js';
 import type { HubCompareReport, HubFileStatus } from '../hub/compare.js';
 import { hubArtifactVerifier, type VerifyOnHubOptions } from '../hub/index.js';
 import { parseHubRef, type HubRef } from '../hub/ref.js';
@@ -44,14 +43,13 @@ export async function verifyAibomWithHub(doc: Uint8Array | string | object, ref:
   return report ? { ...res, hub: report } : res;
 }
 
-/** `--hf` / `--hf-endpoint` with HF_ENDPOINT and HF_TOKEN (and `--ignore` as a predicate): the callback and its report. */
+/** A Hub reference and endpoint with HF_ENDPOINT and HF_TOKEN (and an ignore predicate): the callback and its report. */
 export function hubFromCli(
-  hf: string | undefined,
+  hf: string,
   endpoint: string | undefined,
   env: NodeJS.ProcessEnv,
   ignore?: (path: string) => boolean,
 ): { artifacts: ArtifactVerifier; report: () => HubCompareReport | undefined } {
-  if (hf === undefined) throw new MalformedInputError('--hf-endpoint needs --hf ORG/NAME@<40-hex commit>', { path: 'hf-endpoint' });
   const ref = parseHubRef(hf, 'hf');
   let report: HubCompareReport | undefined;
   const token = env.HF_TOKEN || undefined;

@@ -4,6 +4,7 @@
  * operator gives one. The report is parsed before it is shipped, so a VM without one fails at start-up, not later.
  */
 import { parseHclReport } from '../tpm/hcl.js';
+import { ToolError } from '../wire/tool-error.js';
 
 /** NV index of the HCL report (Azure confidential VMs). */
 export const HCL_REPORT_NV_INDEX = 0x01400001;
@@ -22,7 +23,7 @@ export async function readHclReport(nvRead: (index: number) => Promise<Uint8Arra
   try {
     b = await nvRead(HCL_REPORT_NV_INDEX);
   } catch (e) {
-    throw new Error(`confidential VM: cannot read the HCL report at NV index 0x${HCL_REPORT_NV_INDEX.toString(16)}: ${(e as Error).message}`);
+    throw new ToolError('HCL_REPORT_UNREADABLE', `confidential VM: cannot read the HCL report at NV index 0x${HCL_REPORT_NV_INDEX.toString(16)}: ${(e as Error).message}`);
   }
   parseHclReport(b);
   return b;

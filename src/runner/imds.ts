@@ -4,6 +4,7 @@
  * directly: a redirect is refused at once, and an answer larger than `maxBytes` (default 1 MiB) is refused.
  * https://learn.microsoft.com/azure/virtual-machines/instance-metadata-service#errors-and-debugging
  */
+import { ToolError } from '../wire/tool-error.js';
 const IMDS_USER_DATA = 'http://169.254.169.254/metadata/instance/compute/userData?api-version=2021-01-01&format=text';
 
 export interface ImdsOptions {
@@ -19,15 +20,12 @@ export interface ImdsOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** An answer that retrying cannot fix (4xx, redirect, oversized): thrown at once. */
-class ImdsFatal extends Error {}
-
 /** Reads the body up to `max` bytes; more is refused. */
 async function boundedText(r: Response, max: number): Promise<string> {
   const len = Number(r.headers.get('content-length') ?? '0');
-  if (len > max) throw new ImdsFatal(`IMDS: answer of ${len} bytes exceeds ${max}`);
+  if (len > max) throw new ToolError('IMDS_UNAVAILABLE', `IMDS: answer of ${len} bytes exceeds ${max}`);
   const b = new Uint8Array(await r.arrayBuffer());
-  if (b.length > max) throw new ImdsFatal(`IMDS: answer of ${b.length} bytes exceeds ${max}`);
+  if (b.length > max) throw new ToolError('IMDS_UNAVAILABLE', `IMDS: answer of ${b.length} bytes exceeds ${max}`);
   return new TextDecoder('utf-8', { fatal: true }).decode(b);
 }
 
@@ -47,16 +45,16 @@ export async function imdsText(o: ImdsOptions = {}): Promise<string> {
   for (let delay = 1000; ; delay = Math.min(delay * 2, 10_000)) {
     try {
       const r = await (o.fetch ?? fetch)(o.url ?? IMDS_USER_DATA, { ...init, signal: AbortSignal.timeout(5000) });
-      if (r.status >= 300 && r.status < 400) throw new ImdsFatal(`IMDS: redirect (HTTP ${r.status}) refused: IMDS answers directly`);
+      if (r.status >= 300 && r.status < 400) throw new ToolError('IMDS_UNAVAILABLE', `IMDS: redirect (HTTP ${r.status}) refused: IMDS answers directly`);
       if (r.ok) return await boundedText(r, o.maxBytes ?? 1 << 20);
       last = `HTTP ${r.status}`;
       await r.body?.cancel();
-      if (r.status !== 410 && r.status !== 429 && r.status < 500) throw new ImdsFatal(`IMDS: ${last}`);
+      if (r.status !== 410 && r.status !== 429 && r.status < 500) throw new ToolError('IMDS_UNAVAILABLE', `IMDS: ${last}`);
     } catch (e) {
-      if (e instanceof ImdsFatal) throw new Error(e.message);
+      if (e instanceof ToolError) throw e;
       last = (e as Error).message;
     }
-    if (now() + delay > deadline) throw new Error(`IMDS: no answer within ${Math.round((o.budgetMs ?? 70_000) / 1000)} s (${last})`);
+    if (now() + delay > deadline) throw new ToolError('IMDS_UNAVAILABLE', `IMDS: no answer within ${Math.round((o.budgetMs ?? 70_000) / 1000)} s (${last})`);
     await sleep(delay);
   }
 }

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildStatement } from './emit.js';
-import type { Fetcher } from './fetchers.js';
+import { FetchError, type Fetcher } from './fetchers.js';
 import { Measurer, PyFloat, sha256Hex, type PyJson } from './measure.js';
 import type { SandboxBackend } from './sandbox.js';
 import { runTraining } from './trainer.js';
@@ -83,7 +83,7 @@ export async function runJob(cfg: JobConfig, env: JobEnv): Promise<JobResult> {
   const model = await env.fetcher({ kind: 'model', repo: cfg.baseModel.repo, revision: cfg.baseModel.revision }, env.signal);
   say(`fetching dataset ${cfg.dataset.repo}@${cfg.dataset.revision} (${cfg.dataset.file})`);
   const data = await env.fetcher({ kind: 'dataset', repo: cfg.dataset.repo, revision: cfg.dataset.revision, file: cfg.dataset.file }, env.signal);
-  if (model.commit !== cfg.baseModel.revision || data.commit !== cfg.dataset.revision) throw new Error('fetched commit differs from the pinned one');
+  if (model.commit !== cfg.baseModel.revision || data.commit !== cfg.dataset.revision) throw new FetchError('fetched commit differs from the pinned one');
 
   // The sandbox is made before measuring: podman reports the image id it will run.
   const mounts = { modelDir: model.dir, datasetDir: data.dir, datasetFile: cfg.dataset.file, configFile, outputDir, ...(env.trainerEnv ? { env: env.trainerEnv } : {}) };

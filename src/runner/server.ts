@@ -24,6 +24,7 @@ import { Tpm, type AkHandle, type QuoteResult } from './tpm.js';
 import { readHclReport } from './hcl.js';
 import { cvmFromImds, type CvmImdsOptions } from './thim.js';
 import { postUpload, UploadJob } from './upload-job.js';
+import { ToolError } from '../wire/tool-error.js';
 
 export interface RunnerOptions {
   /** TCTI: `device:/dev/tpmrm0` in a VM, `swtpm:host=127.0.0.1,port=P` in tests. */
@@ -111,14 +112,14 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
     const d = sha256Hex(Buffer.from(o.launchNonce, 'hex'));
     if (pcr14 === ZERO) await measurer.launch(d);
     else if (pcr14 === extendFromZero(sha256Hex(launchEvent(d)))) measurer.adoptLaunch(d);
-    else throw new Error(`PCR ${PCR_LAUNCH} already holds other measurements (another launch nonce, or a finished run); refusing to serve`);
+    else throw new ToolError('PCR_IN_USE', `PCR ${PCR_LAUNCH} already holds other measurements (another launch nonce, or a finished run); refusing to serve`);
     launchExtended = true;
-  } else if (pcr14 !== ZERO) throw new Error(`PCR ${PCR_LAUNCH} already holds measurements this runner did not make; refusing to serve`);
+  } else if (pcr14 !== ZERO) throw new ToolError('PCR_IN_USE', `PCR ${PCR_LAUNCH} already holds measurements this runner did not make; refusing to serve`);
   // TLS binding (as the original): PCR 15 = sha256(0^32 ‖ sha256(measured certificate PEM)).
   const measuredPem = o.tls.measured ?? o.tls.cert;
   if (!(await measurer.tls(measuredPem))) {
     const cur = (await device.pcrRead([PCR_TLS]))[PCR_TLS];
-    if (cur !== extendFromZero(sha256Hex(measuredPem))) throw new Error('PCR 15 already holds another TLS certificate; refusing to serve (reuse the work folder\'s tls.key/tls.pem, or reboot)');
+    if (cur !== extendFromZero(sha256Hex(measuredPem))) throw new ToolError('PCR_IN_USE', 'PCR 15 already holds another TLS certificate; refusing to serve (reuse the work folder\'s tls.key/tls.pem, or reboot)');
   }
   const spki = new X509Certificate(o.tls.cert).publicKey.export({ type: 'spki', format: 'der' });
   const spkiDigest = createHash('sha256').update(spki).digest();
@@ -254,7 +255,7 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
     port,
     server,
     async close() {
-      abort.abort(new Error('runner stopped'));
+      abort.abort(new ToolError('ABORTED', 'runner stopped'));
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       await tpm.close();

@@ -8,6 +8,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { ToolError } from '../wire/tool-error.js';
 
 export const X_MS_VERSION = '2021-08-06';
 
@@ -122,12 +123,12 @@ export class BlobTransport {
       const req = (this.secure ? httpsRequest : httpRequest)(url, { method, headers: h, agent: this.agent, ...(signal ? { signal } : {}) }, (res) => {
         const chunks: Buffer[] = [];
         let n = 0;
-        res.on('data', (c: Buffer) => ((n += c.length) > MAX_REPLY ? res.destroy(new Error('answer too large')) : chunks.push(c)));
+        res.on('data', (c: Buffer) => ((n += c.length) > MAX_REPLY ? res.destroy(new ToolError('ANSWER_TOO_LARGE', 'answer too large')) : chunks.push(c)));
         res.on('error', reject);
-        res.on('aborted', () => reject(new Error('answer cut')));
+        res.on('aborted', () => reject(new ToolError('ANSWER_CUT', 'answer cut')));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
       });
-      req.setTimeout(this.policy.idleTimeoutMs ?? 120_000, () => req.destroy(new Error('timed out (no progress)')));
+      req.setTimeout(this.policy.idleTimeoutMs ?? 120_000, () => req.destroy(new ToolError('TIMEOUT', 'timed out (no progress)')));
       req.on('error', reject);
       if (body === undefined || body instanceof Uint8Array) return void req.end(body);
       // Ranges up to 64 MiB are read whole and sent in one write (fastest); larger ones stream.
@@ -149,7 +150,7 @@ async function readRange(file: string, start: number, length: number): Promise<B
     const buf = Buffer.allocUnsafe(length);
     for (let got = 0; got < length; ) {
       const { bytesRead } = await fh.read(buf, got, length - got, start + got);
-      if (bytesRead === 0) throw new Error(`${file} is shorter than expected`);
+      if (bytesRead === 0) throw new ToolError('FILE_CHANGED', `${file} is shorter than expected`);
       got += bytesRead;
     }
     return buf;

@@ -6,13 +6,16 @@ import { VerificationError } from '../errors.js';
 import { verifyAkChain, type AkChainOptions, type AkChainResult, type CertInput } from './akcert.js';
 import { describeKey, materialFromSpki, sameKey } from './keys.js';
 import { attributesFromCertificate, verifyQuote, type Check, type QuoteVerification, type VerifyQuoteInput, type VerifyQuoteOptions } from './quote.js';
+import type { QuoteCheckId } from './check-ids.js';
 
 export interface VerifyAkQuoteInput extends VerifyQuoteInput {
   /** The AK certificate first, then any intermediates (DER or PEM, mixed, any order after the leaf). */
   akCertificates: CertInput[];
 }
 
-export interface AkQuoteVerification extends QuoteVerification {
+export interface AkQuoteVerification extends Omit<QuoteVerification, 'checks'> {
+  /** The quote's checks and the AK certificate's (`ak.certificate`, `ak.binding`). */
+  checks: Check<QuoteCheckId | 'ak.certificate' | 'ak.binding'>[];
   chain: AkChainResult;
 }
 
@@ -22,7 +25,7 @@ export async function verifyAkQuote(
   options: VerifyQuoteOptions & AkChainOptions = {},
 ): Promise<AkQuoteVerification> {
   if (!Array.isArray(input.akCertificates) || input.akCertificates.length === 0) throw new TypeError('akCertificates must be a non-empty array');
-  const checks: Check[] = [];
+  const checks: AkQuoteVerification['checks'] = [];
   // Start the quote now: verifyQuote copies its inputs before its first await, so the chain's await cannot change them.
   const pending = verifyQuote(input, options);
   pending.catch(() => undefined);

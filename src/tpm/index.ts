@@ -20,6 +20,7 @@ export type { PcrValues } from './pcr-values.js';
 export { loadAkPublic, sameKey, describeKey, materialFromSpki, certificatePublicKey } from './keys.js';
 export type { AkKey, KeyMaterial } from './keys.js';
 export { verifyQuote, computePcrDigest, normalisePcrs } from './quote.js';
+export { QUOTE_CHECK_IDS, TDX_CHECK_IDS, type QuoteCheckId, type TdxCheckId } from './check-ids.js';
 export type { VerifyQuoteInput, VerifyQuoteOptions, QuoteVerification, Check } from './quote.js';
 export { TPM_ALG, hash, extend, hashName, hashAlgByName, digestSize } from '../util/hash.js';
 export { verifyAkChain, parseCertificates, verifyCaCertificate, EKU_TCG_AIK_CERTIFICATE, EKU_TCG_EK_CERTIFICATE } from './akcert.js';

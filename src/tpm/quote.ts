@@ -13,10 +13,14 @@ import { isTpm2ToolsPcrFile, parseTpm2ToolsPcrFile, pcrValuesFromJson, splitConc
 import type { TpmPublic } from './public.js';
 import { parseSignature, type Signature } from './signature.js';
 import { verifySignature } from './sigverify.js';
+import type { QuoteCheckId } from './check-ids.js';
 
-/** One check in a verification report. `ok: null` means the check could not run (input not given). */
-export interface Check {
-  id: string;
+/**
+ * One check in a verification report. `ok: null` means the check could not run (input not given). `Id` is the
+ * verifier's closed set of ids (src/tpm/check-ids.ts, src/aibom/check-ids.ts).
+ */
+export interface Check<Id extends string = string> {
+  id: Id;
   ok: boolean | null;
   detail: string;
   /**
@@ -63,7 +67,7 @@ export interface QuoteVerification {
   ak: AkKey;
   /** The quoted PCR values, present only when they were supplied and matched the digest. */
   pcrs?: PcrValues;
-  checks: Check[];
+  checks: Check<QuoteCheckId>[];
   /** True when every check ran (nothing was skipped for lack of input). */
   complete: boolean;
 }
@@ -77,7 +81,7 @@ const ATTRIBUTES_UNKNOWN = 'attributes unknown';
  * The `ak.attributes` check once a validated AK certificate with the TCG AK/EK EKU vouches for the key: the
  * property then comes from the certificate. A check that failed or was disabled by option is left as it is.
  */
-export function attributesFromCertificate(checks: Check[], eku: string[]): Check[] {
+export function attributesFromCertificate<Id extends string>(checks: Check<Id>[], eku: string[]): Check<Id>[] {
   const vouched = eku.includes('2.23.133.8.3') || eku.includes('2.23.133.8.1');
   return checks.map((c) => {
     if (c.id !== 'ak.attributes' || c.ok !== null || !vouched) return c;
@@ -91,14 +95,14 @@ const ALLOWED_HASHES = [TPM_ALG.SHA256, TPM_ALG.SHA384, TPM_ALG.SHA512] as numbe
 
 /** Accumulates checks; a failed check throws a VerificationError that carries the checks so far. */
 class Report {
-  readonly checks: Check[] = [];
-  pass(id: string, detail: string, source?: Check['source']): void {
+  readonly checks: Check<QuoteCheckId>[] = [];
+  pass(id: QuoteCheckId, detail: string, source?: Check['source']): void {
     this.checks.push({ id, ok: true, detail, ...(source ? { source } : {}) });
   }
-  skip(id: string, detail: string, source?: Check['source']): void {
+  skip(id: QuoteCheckId, detail: string, source?: Check['source']): void {
     this.checks.push({ id, ok: null, detail, ...(source ? { source } : {}) });
   }
-  fail(id: string, code: VerificationCode, detail: string, extra: Record<string, unknown> = {}): never {
+  fail(id: QuoteCheckId, code: VerificationCode, detail: string, extra: Record<string, unknown> = {}): never {
     this.checks.push({ id, ok: false, detail });
     throw new VerificationError(code, detail, { ...extra, checks: this.checks });
   }

@@ -14,6 +14,7 @@ import { summarize } from './akcert.js';
 import type { KeyMaterial } from './keys.js';
 import { materialFromSpki } from './keys.js';
 import type { Check } from './quote.js';
+import type { TdxCheckId } from './check-ids.js';
 import { Reader } from './reader.js';
 import { verifySignature } from './sigverify.js';
 import { EMBEDDED_HARDWARE_ROOTS, requireRoots } from './trust-hardware.js';
@@ -131,7 +132,7 @@ function p256(key: KeyMaterial, sig: Uint8Array, data: Uint8Array): Promise<bool
   return verifySignature(key, { scheme: 'ecdsa', hashAlg: TPM_ALG.SHA256, r: sig.subarray(0, 32), s: sig.subarray(32) }, data);
 }
 
-function fail(checks: Check[], id: string, code: VerificationCode, msg: string): never {
+function fail(checks: Check<TdxCheckId>[], id: TdxCheckId, code: VerificationCode, msg: string): never {
   checks.push({ id, ok: false, detail: msg });
   throw new VerificationError(code, msg, { checks });
 }
@@ -141,7 +142,7 @@ function fail(checks: Check[], id: string, code: VerificationCode, msg: string):
  * Intel SGX Root CA(s) the trust configuration resolved to (src/tpm/trust-hardware.ts); none: CERT_UNTRUSTED_ROOT.
  */
 export async function verifyTdxEvidence(tdReport: Uint8Array, tdQuote: Uint8Array, opts: { at: Date; intelRoots?: CertInput[] }) {
-  const checks: Check[] = [];
+  const checks: Check<TdxCheckId>[] = [];
   if (tdReport.length !== 1024 || tdReport[0] !== 0x81) throw new MalformedInputError('not a TDREPORT (1024 bytes, type 0x81)', { path: 'hwReport', offset: 0 });
   const q = parseTdQuote(tdQuote);
   // PCK chain to the pinned Intel SGX Root CA.

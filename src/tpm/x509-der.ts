@@ -189,7 +189,7 @@ export function decodeOid(body: Uint8Array, what = 'OID'): string {
   return [...head, ...arcs.slice(1)].join('.');
 }
 
-const latin1 = new TextDecoder('latin1');
+const latin1 = /* @__PURE__ */ new TextDecoder('latin1');
 /** Text of an X.520 DirectoryString / IA5String etc.; undefined for other tags or invalid encodings. */
 export function decodeString(tag: number, body: Uint8Array): string | undefined {
   switch (tag) {

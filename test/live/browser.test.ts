@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 const repo = resolve(import.meta.dirname, '../..');
@@ -26,9 +26,11 @@ describe.skipIf(!ready)('headless Chromium', () => {
     // Loopback server for the bundle, a blank page and the demo files.
     server = createServer((req, res) => {
       const path = decodeURIComponent(new URL(req.url!, 'http://x').pathname);
-      const file = path === '/aicert.js' ? bundle : path.startsWith('/demo/') ? join(repo, 'testvectors', path) : undefined;
+      // The entry module and the chunks it loads on demand, all from dist/browser.
+      const js = /^\/[\w.-]+\.js$/.test(path) ? join(dirname(bundle), path.slice(1)) : undefined;
+      const file = js ?? (path.startsWith('/demo/') ? join(repo, 'testvectors', path) : undefined);
       if (path === '/') return res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>aicert</title>');
-      if (!file || !file.startsWith(join(repo, path === '/aicert.js' ? 'dist' : 'testvectors')) || !existsSync(file)) return res.writeHead(404).end();
+      if (!file || !file.startsWith(join(repo, js ? 'dist' : 'testvectors')) || !existsSync(file)) return res.writeHead(404).end();
       res.writeHead(200, { 'content-type': file.endsWith('.js') ? 'text/javascript' : 'application/octet-stream' }).end(readFileSync(file));
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

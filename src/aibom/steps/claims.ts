@@ -28,7 +28,7 @@ export function stepClaims(ctx: Ctx): void {
 export async function stepArtifacts(ctx: Ctx): Promise<void> {
   const a = ctx.opts.artifacts;
   const outputs = ctx.claims.outputs ?? [];
-  if (!a) return ctx.rep.skip('artifacts', `no --model given: ${outputs.length} bound output digests not compared with any weights`, 'info');
+  if (!a) return ctx.rep.skip('artifacts', `no options.artifacts given: ${outputs.length} bound output digests not compared with any weights`, 'info');
   let rep: ArtifactReport;
   try {
     rep = typeof a === 'function' ? await a(outputs) : await checkArtifacts(outputs, a);

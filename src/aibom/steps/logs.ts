@@ -5,50 +5,30 @@
  */
 import { MalformedInputError, VerificationError } from '../../errors.js';
 import { parseAicertJson } from '../../eventlog/aicert-json.js';
-import { extendsPcr } from '../../eventlog/replay.js';
-import { iterEvents } from '../../eventlog/store.js';
-import { parseTcgLog } from '../../eventlog/tcg.js';
 import { verifyLog } from '../../eventlog/verify.js';
 import { bytesEqual, toHex, utf8 } from '../../util/bytes.js';
 import { extend, hash, TPM_ALG } from '../../util/hash.js';
+import type { AibomCheckId } from '../check-ids.js';
 import type { Ctx } from '../report.js';
 
-/** PCRs that hold app events (never judged by the boot log). */
-export const APP_PCRS = [8, 14, 15];
 
-/** Step 5: a boot log, when present, must replay to the quoted values of every PCR it extends (except app PCRs). */
-export function stepBootLog(ctx: Ctx): void {
+/** Step 5: a boot log, when present, must replay to the quoted values (its TCG parser loads only then). */
+export async function stepBootLog(ctx: Ctx): Promise<void> {
   const ev = ctx.ev!;
   if (ev.simulation) return ctx.rep.skip('bootlog', 'simulation mode: no boot event log', 'simulation');
   if (!ev.bootEventLog) return ctx.rep.skip('bootlog', 'the document has no boot event log; boot PCRs are judged by golden values only', 'info');
-  const log = parseTcgLog(ev.bootEventLog);
-  // Every PCR the log extends, and every PCR a bootEvents rule judges even when the log has no event for it.
-  const ruled = Object.keys(ctx.policy.bootEvents ?? {}).map(Number);
-  // One undecoded pass over the events: the PCRs they extend and how many extend each.
-  const perPcr = new Map<number, number>();
-  for (const e of iterEvents(log, false)) if (extendsPcr(e)) perPcr.set(e.pcr, (perPcr.get(e.pcr) ?? 0) + 1);
-  const pcrs = [...new Set([...perPcr.keys(), ...ruled])].filter((p) => !APP_PCRS.includes(p)).sort((a, b) => a - b);
-  if (APP_PCRS.some((p) => perPcr.has(p))) ctx.warnings.push('the boot event log extends PCR 8/14/15, which AIBOM reserves for app events');
-  try {
-    const verified = verifyLog(log, ctx.quoted!, { pcrs });
-    ctx.boot = { log, verified };
-  } catch (e) {
-    if (e instanceof VerificationError) ctx.rep.fail('bootlog', new VerificationError(e.code, `boot event log: ${e.message}`, e.details));
-    throw e;
-  }
-  const n = pcrs.reduce((sum, p) => sum + (perPcr.get(p) ?? 0), 0);
-  ctx.rep.pass('bootlog', `${n} boot events (${log.format}) replay to the quoted PCRs ${pcrs.join(',')}`);
+  (await import('./bootlog.js')).replayBootLog(ctx, ev.bootEventLog);
 }
 
 /** The quoted sha256 value of a PCR, or PCR_NOT_QUOTED. */
-function quotedSha256(ctx: Ctx, id: string, pcr: number): Uint8Array {
+function quotedSha256(ctx: Ctx, id: AibomCheckId, pcr: number): Uint8Array {
   const v = ctx.quoted!.get(TPM_ALG.SHA256)?.get(pcr);
   if (!v) ctx.rep.fail(id, new VerificationError('PCR_NOT_QUOTED', `PCR ${pcr} (sha256) is not covered by the quote, so its events prove nothing`));
   return v!;
 }
 
 /** Replays one list of app strings against the quoted PCR. */
-function replayApp(ctx: Ctx, id: string, pcr: 14 | 8, strings: string[], what: string): void {
+function replayApp(ctx: Ctx, id: AibomCheckId, pcr: 14 | 8, strings: string[], what: string): void {
   quotedSha256(ctx, id, pcr);
   let log;
   try {

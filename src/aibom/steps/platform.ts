@@ -10,8 +10,9 @@ import { formatSelection } from '../../tpm/pcr-selection.js';
 import { formatFirmwareVersion } from '../../tpm/attest.js';
 import { concat, constantTimeEqual, toHex } from '../../util/bytes.js';
 import { hash, TPM_ALG } from '../../util/hash.js';
+import type { QuoteCheckId } from '../../tpm/check-ids.js';
+import type { Check } from '../../tpm/quote.js';
 import type { Ctx } from '../report.js';
-import { stepCvm } from '../cvm.js';
 
 const SIM = 'simulation mode: the document carries no TPM evidence';
 
@@ -27,6 +28,8 @@ export async function stepChain(ctx: Ctx): Promise<void> {
   const tpm = ev.tpm!;
   // Confidential VMs: the hardware chain vouches for the AK (spec/confidential-vms.md §AIBOM).
   if (ev.cvm) {
+    // The hardware verifiers load only for documents that need them.
+    const { stepCvm } = await import('../cvm.js');
     ctx.cvmAk = await stepCvm(ctx, ev.cvm);
     return;
   }
@@ -67,7 +70,7 @@ export async function stepQuote(ctx: Ctx): Promise<void> {
     q = await verifyQuote({ attest: tpm.attest, signature: tpm.signature, akPublic: ak, pcrs: tpm.pcrs }, ctx.opts.minRsaBits !== undefined ? { minRsaBits: ctx.opts.minRsaBits } : {});
   } catch (e) {
     if (e instanceof VerificationError) {
-      const prior = (e.details?.checks as { id: string; ok: boolean | null; detail: string }[] | undefined) ?? [];
+      const prior = (e.details?.checks as Check<QuoteCheckId>[] | undefined) ?? [];
       for (const ch of prior.slice(0, -1)) if (ch.id !== 'nonce') ctx.rep.checks.push({ ...ch, id: `quote.${ch.id}` });
       const last = prior[prior.length - 1];
       ctx.rep.fail(`quote.${last?.id ?? 'verify'}`, e);
@@ -109,7 +112,7 @@ export function stepBinding(ctx: Ctx): void {
   const extra = ctx.quote!.attest.extraData;
   if (ev.format === 'aicert-legacy') {
     if (extra.length === 0) ctx.warnings.push('the quote carries no nonce (original aicert): it proves nothing about when it was made');
-    if (!ctx.nonce) return ctx.rep.skip('nonce', `no --nonce given, so freshness is unknown (the quote carries ${extra.length} bytes of qualifying data)`, 'info');
+    if (!ctx.nonce) return ctx.rep.skip('nonce', `no options.nonce given, so freshness is unknown (the quote carries ${extra.length} bytes of qualifying data)`, 'info');
     if (!constantTimeEqual(extra, ctx.nonce)) ctx.rep.fail('nonce', new VerificationError('NONCE_MISMATCH', `the quote's qualifying data (${extra.length} bytes) does not equal the expected nonce`));
     return ctx.rep.pass('nonce', `qualifying data equals the expected ${ctx.nonce.length}-byte nonce`);
   }
@@ -121,7 +124,7 @@ export function stepBinding(ctx: Ctx): void {
   }
   ctx.claims.statementDigest = toHex(d);
   ctx.rep.pass('binding.quote', `qualifyingData = sha256(statement digest ${toHex(d).slice(0, 16)}… ‖ nonce)`);
-  if (!ctx.nonce) return ctx.rep.skip('nonce', 'no --nonce given, so freshness is unknown (the document could be an old one)', 'info');
+  if (!ctx.nonce) return ctx.rep.skip('nonce', 'no options.nonce given, so freshness is unknown (the document could be an old one)', 'info');
   if (!constantTimeEqual(ev.nonce!, ctx.nonce)) ctx.rep.fail('nonce', new VerificationError('NONCE_MISMATCH', 'the document was bound to a different nonce than the expected one'));
   ctx.rep.pass('nonce', `bound to the expected ${ctx.nonce.length}-byte nonce (fresh)`);
 }

@@ -9,10 +9,10 @@ import { hashAlgByName } from '../../util/hash.js';
 import type { AppEvent } from '../events.js';
 import { isObj } from '../json.js';
 import { parsePlatformSubject, subjectMatches, type Policy } from '../policy.js';
-import type { Ctx } from '../report.js';
-import { APP_PCRS } from './logs.js';
+import type { AibomCheckId } from '../check-ids.js';
+import { APP_PCRS, type Ctx } from '../report.js';
 
-const deny = (ctx: Ctx, id: string, code: PolicyCode, msg: string): never => ctx.rep.fail(id, new PolicyError(code, msg));
+const deny = (ctx: Ctx, id: AibomCheckId, code: PolicyCode, msg: string): never => ctx.rep.fail(id, new PolicyError(code, msg));
 
 /** Golden PCR values: every listed PCR is quoted and holds an allowed value. */
 function checkPcrs(ctx: Ctx, pcrs: NonNullable<Policy['pcrs']>): void {
@@ -83,7 +83,7 @@ export function stepPolicy(ctx: Ctx): void {
   const f = ctx.facts!;
   const sim = ctx.ev!.simulation;
   // Platform: golden PCR values and/or golden boot events.
-  if (!p.pcrs && !p.bootEvents) ctx.rep.skip('policy.platform', 'no golden PCR values or boot events (--measurements or --policy): the boot stack is unverified', 'platform');
+  if (!p.pcrs && !p.bootEvents) ctx.rep.skip('policy.platform', 'no golden PCR values or boot events (options.measurements or options.policy): the boot stack is unverified', 'platform');
   if (p.pcrs) sim ? ctx.rep.skip('policy.pcrs', 'simulation mode: no quoted PCRs', 'simulation') : checkPcrs(ctx, p.pcrs);
   if (p.bootEvents) sim ? ctx.rep.skip('policy.bootEvents', 'simulation mode: no boot log', 'simulation') : checkBootEvents(ctx, p.bootEvents);
   if (p.platformSubjects && !sim) {
@@ -93,7 +93,7 @@ export function stepPolicy(ctx: Ctx): void {
     ctx.rep.pass('policy.platformSubject', `AK certificate subject is an allowed platform`);
   }
   // Containers: every measured image must be listed with its id.
-  if (!p.containers) ctx.rep.skip('policy.containers', `no container ids (--containers or --policy): ${f.images.length} measured images unverified`, 'platform');
+  if (!p.containers) ctx.rep.skip('policy.containers', `no container ids (options.containers or options.policy): ${f.images.length} measured images unverified`, 'platform');
   else {
     for (const img of f.images) {
       const allowed = p.containers[img.name];
@@ -117,7 +117,7 @@ export function stepPolicy(ctx: Ctx): void {
   if (p.requiredEvents) checkRequired(ctx, p.requiredEvents);
   // Confinement (runner area): a trainer measured as unconfined is refused unless the policy allows it.
   if (f.sandbox?.backend === 'none') {
-    if (!p.allowUnconfinedTraining) deny(ctx, 'policy.sandbox', 'UNCONFINED_TRAINING', 'the trainer ran without a sandbox (--unconfined-training): it could reach the TPM, the network and the runner\'s keys');
+    if (!p.allowUnconfinedTraining) deny(ctx, 'policy.sandbox', 'UNCONFINED_TRAINING', 'the trainer ran without a sandbox (the runner\'s unconfined-training mode): it could reach the TPM, the network and the runner\'s keys');
     ctx.rep.pass('policy.sandbox', 'the trainer ran unconfined, which the policy allows');
   } else if (f.sandbox) ctx.rep.pass('policy.sandbox', `the trainer ran in the ${f.sandbox.backend.slice(0, 20)} sandbox`);
 }
