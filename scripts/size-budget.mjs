@@ -17,9 +17,9 @@ import { gzipSync } from 'node:zlib';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BUDGETS = {
-  'dist/browser/aicert.js': { min: 195_000, gzip: 75_000 },
-  'verifyAibom alone': { min: 145_000, gzip: 55_000, splitting: true },
-  'verifyQuote alone': { min: 58_000, gzip: 23_000, splitting: false },
+  'dist/browser/aicert.js': { min: 210_000, gzip: 80_000 },
+  'verifyAibom alone': { min: 155_000, gzip: 59_000, splitting: true },
+  'verifyQuote alone': { min: 64_000, gzip: 25_000, splitting: false },
   // the verifier page: the verifier, the Hub client and the page (src/web), and its static chunks
   'dist/web/aicert-web.js': { min: 290_000, gzip: 105_000 },
 };
