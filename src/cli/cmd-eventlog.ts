@@ -14,9 +14,9 @@ import { replayCcmr } from '../eventlog/cel-ccmr.js';
 import { digestSize, hashAlgByName, hashName } from '../util/hash.js';
 import { markJsonPrinted, parse, readInput, UsageError } from './io.js';
 import { StreamWriter } from './stream-out.js';
+import { stderr, stderrLines } from '../node/stderr.js';
 
 const USAGE = 'aicert eventlog FILE [--json] [--pcrs FILE]';
-const err = (s: string) => process.stderr.write(s + '\n');
 
 /** Expected values from --pcrs: bank alg -> pcr -> bytes. Accepts the contract form, or it wrapped in "pcrs"/"banks". */
 export function parsePcrsFile(bytes: Uint8Array): PcrBanks {
@@ -144,10 +144,10 @@ export async function run(argv: string[]): Promise<number> {
     await w.jsonDocument({ format: log.format, pcrs: pcrsJson(rep), ...(mrs.size ? { mrs: pcrsJson(mrs) } : {}), ...(cmp ? { comparison: cmp } : {}), ...mismatch }, 'events', (function* () {
       for (const e of log.events) yield eventJson(e);
     })());
-    for (const x of log.warnings) err(`warning: ${safe(x, 400)}`);
+    for (const x of log.warnings) stderr`warning: ${x}\n`;
   } else await printHuman(log, rep, w);
   // Name each mismatching PCR (stderr with --json so stdout stays one JSON document).
-  const say = values.json ? err : (s: string) => void w.line(s);
+  const say = values.json ? stderrLines('') : (s: string) => void w.line(s);
   for (const b of bad) say(`MISMATCH ${b}`);
   const untouched = cmp?.results.filter((r) => r.status === 'not-in-log' || r.status === 'bank-not-in-log' || r.status === 'not-quoted') ?? [];
   for (const r of untouched) say(`not compared: ${r.message}`);

@@ -6,6 +6,7 @@
 import { parseEventLog } from '../eventlog/detect.js';
 import { policyFromLog, policyToJson } from '../aibom/policy.js';
 import { parse, printJson, readInput, UsageError } from './io.js';
+import { stderr } from '../node/stderr.js';
 
 const USAGE = 'aicert policy from-log LOG [--pcrs LIST] [--description TEXT]';
 const HELP = `usage: ${USAGE}
@@ -45,7 +46,7 @@ export async function run(argv: string[]): Promise<number> {
   const parsed = parseEventLog(readInput(log, 'event log'));
   const policy = policyFromLog(parsed, pcrs);
   if (o.description !== undefined) policy.description = o.description;
-  for (const w of parsed.warnings) process.stderr.write(`aicert policy: warning: ${w}\n`);
+  for (const w of parsed.warnings) stderr`aicert policy: warning: ${w}\n`;
   printJson(policyToJson(policy));
   return 0;
 }

@@ -10,10 +10,11 @@ import { toHex } from '../util/bytes.js';
 import { hashName } from '../util/hash.js';
 import { parsePcrsFile } from './cmd-eventlog.js';
 import { parse, printJson, readInput, UsageError } from './io.js';
+import { stderrLines } from '../node/stderr.js';
 
 const USAGE = 'aicert predict --uki FILE.efi [--boot-flow ovmf|azure] [--json] [--pcrs FILE]';
 const out = (s: string) => process.stdout.write(s + '\n');
-const err = (s: string) => process.stderr.write(s + '\n');
+const err = stderrLines('');
 
 const FLOWS: Record<string, BootFlow> = { ovmf: 'ovmf', qemu: 'ovmf', azure: 'azure-trusted-launch', 'azure-trusted-launch': 'azure-trusted-launch' };
 

@@ -5,6 +5,7 @@
  */
 import { aicertHome, listRuns, type RunState } from '../launcher/state.js';
 import { parse, printJson, UsageError } from './io.js';
+import { stderr } from '../node/stderr.js';
 
 const USAGE = 'aicert runs [--json]';
 
@@ -18,7 +19,7 @@ export async function run(argv: string[], deps: { home?: string } = {}): Promise
   // Read every state file; report unreadable ones on stderr.
   const home = deps.home ?? aicertHome();
   const { runs, unreadable } = await listRuns(home);
-  for (const u of unreadable) process.stderr.write(`aicert runs: skipping ${u.file}: ${u.error}\n`);
+  for (const u of unreadable) stderr`aicert runs: skipping ${u.file}: ${u.error}\n`;
   if (o.json) printJson(runs);
   else process.stdout.write(formatTable(runs));
   return unreadable.length ? 2 : 0;

@@ -2,6 +2,7 @@
 import { describeError, errorJson, exitCodeFor, jsonWasPrinted, printJson, resetJsonPrinted, UsageError } from './io.js';
 import { safe } from './text.js';
 import { packageVersion } from './version.js';
+import { Escaped, stderr } from '../node/stderr.js';
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -85,7 +86,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const load = COMMANDS[cmd];
   if (!load) {
-    process.stderr.write(`aicert: unknown command '${safe(cmd, 60)}'\n\n${HELP}\n`);
+    stderr`aicert: unknown command '${cmd}'\n\n${new Escaped(HELP)}\n`;
     if (wantsJson(argv)) printJson({ error: { code: 'USAGE', message: `unknown command '${cmd.slice(0, 60)}'` } });
     return 2;
   }
@@ -94,8 +95,8 @@ export async function main(argv: string[]): Promise<number> {
     const mod = await load();
     return await mod.run(rest);
   } catch (e) {
-    process.stderr.write(`aicert ${cmd}: ${errorText(e)}\n`);
-    if (!(e instanceof UsageError) && exitCodeFor(e) === 2 && process.env.AICERT_DEBUG) console.error(e);
+    stderr`aicert ${cmd}: ${new Escaped(errorText(e))}\n`;
+    if (!(e instanceof UsageError) && exitCodeFor(e) === 2 && process.env.AICERT_DEBUG) stderr`${(e as Error).stack ?? e}\n`;
     // --json promises one JSON document on stdout, error paths included.
     if (wantsJson(rest) && !jsonWasPrinted()) printJson(errorDocument(cmd, e));
     return exitCodeFor(e);

@@ -12,6 +12,7 @@ import { localFolderFetcher, type Fetcher } from './fetchers.js';
 import { bwrapBackend, checkReadOnlyPaths, podmanBackend, probeSandbox, unconfinedBackend, type SandboxBackend } from './sandbox.js';
 import { startRunner } from './server.js';
 import { imdsText } from './imds.js';
+import { Escaped, stderr, stderrLines } from '../node/stderr.js';
 
 const run = promisify(execFile);
 const IMDS_USER_DATA = 'http://169.254.169.254/metadata/instance/compute/userData?api-version=2021-01-01&format=text';
@@ -78,7 +79,7 @@ type Values = Record<string, string | boolean | string[] | undefined>;
 async function chooseSandbox(v: Values, workDir: string, tcti: string): Promise<SandboxBackend> {
   if (v['unconfined-training']) {
     if (v.sandbox !== undefined) throw new RunnerUsageError('--unconfined-training and --sandbox exclude each other');
-    process.stderr.write('runner: WARNING: --unconfined-training: the trainer runs unconfined; AIBOMs say so and verifiers refuse them by default\n');
+    stderr`runner: WARNING: --unconfined-training: the trainer runs unconfined; AIBOMs say so and verifiers refuse them by default\n`;
     return unconfinedBackend();
   }
   const kind = (v.sandbox as string | undefined) ?? 'bwrap';
@@ -126,14 +127,14 @@ export async function main(argv: string[]): Promise<number> {
       },
     }));
   } catch (e) {
-    process.stderr.write(`runner: ${(e as Error).message}\nusage: ${RUNNER_USAGE}\n`);
+    stderr`runner: ${(e as Error).message}\nusage: ${new Escaped(RUNNER_USAGE)}\n`;
     return 2;
   }
   if (v.help) return void process.stdout.write(RUNNER_HELP + '\n'), 0;
   try {
     return await serve(v, positionals);
   } catch (e) {
-    if (e instanceof RunnerUsageError) return void process.stderr.write(`runner: ${e.message}\nusage: ${RUNNER_USAGE}\n`), 2;
+    if (e instanceof RunnerUsageError) return void stderr`runner: ${e.message}\nusage: ${new Escaped(RUNNER_USAGE)}\n`, 2;
     throw e;
   }
 }
@@ -176,7 +177,7 @@ async function serve(v: Values, positionals: string[]): Promise<number> {
     ...(v['confidential-vm']
       ? { confidentialVm: { ...(v.vcek ? { vcek: await readFile(v.vcek as string, 'utf8') } : {}), ...(v['td-quote'] ? { tdQuote: new Uint8Array(await readFile(v['td-quote'] as string)) } : {}) } }
       : {}),
-    log: (l) => process.stderr.write(`${l}\n`),
+    log: stderrLines(''),
   });
   process.stdout.write(`READY ${runner.url}\n`);
   await new Promise<void>((resolve) => {
