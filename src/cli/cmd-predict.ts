@@ -11,6 +11,7 @@ import { hashName } from '../util/hash.js';
 import { parsePcrsFile } from './cmd-eventlog.js';
 import { parse, printJson, readInput, UsageError } from './io.js';
 import { stderrLines } from '../node/stderr.js';
+import { safe } from './text.js';
 
 const USAGE = 'aicert predict --uki FILE.efi [--boot-flow ovmf|azure] [--json] [--pcrs FILE]';
 const out = (s: string) => process.stdout.write(s + '\n');
@@ -70,7 +71,8 @@ export async function run(argv: string[]): Promise<number> {
   const mismatch = bad.length ? { error: { code: 'PCR_REPLAY_MISMATCH', message: `${bad.length} given PCR value(s) differ from the prediction` } } : {};
   if (values.json) printJson({ ...predictionJson(p), ...(expected ? { match: bad.length === 0, mismatches: bad } : {}), ...mismatch });
   else {
-    out(`boot flow: ${p.bootFlow}${p.stubVersion ? `   systemd-stub ${p.stubVersion}` : ''}`);
+    // the stub version is text from the UKI's .sdmagic section: escaped like every untrusted string
+    out(`boot flow: ${p.bootFlow}${p.stubVersion ? `   systemd-stub ${safe(p.stubVersion, 80)}` : ''}`);
     for (const [what, ds] of [['UKI', p.authenticode.uki], ['kernel', p.authenticode.kernel]] as const) {
       for (const d of ds) out(`authenticode ${what.padEnd(6)} ${hashName(d.alg).padEnd(6)} ${toHex(d.digest)}`);
     }
