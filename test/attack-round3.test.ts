@@ -1,11 +1,14 @@
 /**
  * A fresh adversarial pass beyond the listed classes, each on genuine inputs with one part forged: a UKI whose
- * .sdmagic section carries terminal control (aicert predict printed it raw on stdout), and the further classes below.
+ * .sdmagic section carries terminal control (aicert predict printed it raw on stdout), input files that never end
+ * (/dev/zero as a document, a policy or a trust root hung the CLI), and the further classes below.
  */
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { dirname, join, resolve } from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPe, filler } from './helpers/pe-build.js';
 import { runCli } from './helpers/cli.js';
 
@@ -30,5 +33,36 @@ describe('aicert predict: text from the UKI is escaped', () => {
     expect(r.out).not.toMatch(CONTROL);
     expect(r.out).toMatch(/systemd-stub 257\\x1b\[2J\\nall\\tgiven/);
     expect(r.out.split('\n').some((l) => l.startsWith('all'))).toBe(false);
+  });
+});
+
+const ROOT = resolve(import.meta.dirname, '..');
+const BIN = join(ROOT, `node_modules/.cache/aicert-round3-${process.pid}/aicert.mjs`);
+beforeAll(async () => {
+  // the CLI bundled from this source tree (not dist/, which may be stale)
+  await build({ entryPoints: [join(ROOT, 'bin/aicert.ts')], outfile: BIN, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' });
+});
+afterAll(() => rmSync(dirname(BIN), { recursive: true, force: true }));
+
+/** The CLI as its own process, killed after `ms`: its exit code and stderr. */
+function cliProcess(args: string[], ms: number): Promise<{ code: number | null; err: string; killed: boolean }> {
+  const bin = BIN;
+  return new Promise((ok) => {
+    execFile(process.execPath, ['--max-old-space-size=512', bin, ...args], { timeout: ms, killSignal: 'SIGKILL', maxBuffer: 1 << 20 }, (e, _out, err) =>
+      ok({ code: e ? ((e as { code?: number }).code ?? null) : 0, err, killed: Boolean(e && (e as { killed?: boolean }).killed) }));
+  });
+}
+
+describe('inputs named on the command line are read bounded', () => {
+  // was: readFileSync(/dev/zero) never returned (or the heap ran out); now exit 2 once 64 MiB have been read
+  it.each([
+    ['verify', ['verify', '/dev/zero']],
+    ['verify --policy', ['verify', '/dev/null', '--policy', '/dev/zero']],
+    ['export --trust-root', ['export', '--format', 'intoto', '/dev/null', '--trust-root', '/dev/zero']],
+  ])('%s /dev/zero: exit 2 naming the limit, not a hang', async (_n, args) => {
+    const r = await cliProcess(args, 20_000);
+    expect(r.killed).toBe(false);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/larger than 67108864 bytes/);
   });
 });

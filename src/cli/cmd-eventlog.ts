@@ -12,7 +12,7 @@ import type { EventLog, LogEvent, PcrBanks } from '../eventlog/types.js';
 import { toHex, tryFromHex, tryUtf8Decode } from '../util/bytes.js';
 import { replayCcmr } from '../eventlog/cel-ccmr.js';
 import { digestSize, hashAlgByName, hashName } from '../util/hash.js';
-import { markJsonPrinted, parse, readInput, UsageError } from './io.js';
+import { markJsonPrinted, MAX_LARGE_INPUT_BYTES, parse, readInput, UsageError } from './io.js';
 import { StreamWriter } from './stream-out.js';
 import { stderr, stderrLines } from '../node/stderr.js';
 
@@ -129,7 +129,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length !== 1) throw new UsageError(`expected one event-log FILE\nusage: ${USAGE}`);
-  const log = parseEventLog(readInput(positionals[0]!, 'event log'));
+  const log = parseEventLog(readInput(positionals[0]!, 'event log', MAX_LARGE_INPUT_BYTES));
   const rep = replay(log);
   const expected = values.pcrs !== undefined ? parsePcrsFile(readInput(values.pcrs, 'PCR file')) : undefined;
   const cmp = expected ? compareLog(log, expected) : undefined;

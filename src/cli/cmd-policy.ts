@@ -5,7 +5,7 @@
  */
 import { parseEventLog } from '../eventlog/detect.js';
 import { policyFromLog, policyToJson } from '../aibom/policy.js';
-import { parse, printJson, readInput, UsageError } from './io.js';
+import { MAX_LARGE_INPUT_BYTES, parse, printJson, readInput, UsageError } from './io.js';
 import { stderr } from '../node/stderr.js';
 
 const USAGE = 'aicert policy from-log LOG [--pcrs LIST] [--description TEXT]';
@@ -43,7 +43,7 @@ export async function run(argv: string[]): Promise<number> {
   const [sub, log, ...rest] = positionals;
   if (sub !== 'from-log' || !log || rest.length) throw new UsageError(`usage: ${USAGE}`);
   const pcrs = o.pcrs !== undefined ? parsePcrList(o.pcrs) : undefined;
-  const parsed = parseEventLog(readInput(log, 'event log'));
+  const parsed = parseEventLog(readInput(log, 'event log', MAX_LARGE_INPUT_BYTES));
   const policy = policyFromLog(parsed, pcrs);
   if (o.description !== undefined) policy.description = o.description;
   for (const w of parsed.warnings) stderr`aicert policy: warning: ${w}\n`;

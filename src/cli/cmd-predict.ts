@@ -9,7 +9,7 @@ import type { EventDigest } from '../eventlog/types.js';
 import { toHex } from '../util/bytes.js';
 import { hashName } from '../util/hash.js';
 import { parsePcrsFile } from './cmd-eventlog.js';
-import { parse, printJson, readInput, UsageError } from './io.js';
+import { MAX_LARGE_INPUT_BYTES, parse, printJson, readInput, UsageError } from './io.js';
 import { stderrLines } from '../node/stderr.js';
 import { safe } from './text.js';
 
@@ -56,7 +56,7 @@ export async function run(argv: string[]): Promise<number> {
   const flow = FLOWS[values['boot-flow'] ?? 'ovmf'];
   if (!flow) throw new UsageError(`--boot-flow must be ovmf or azure\nusage: ${USAGE}`);
   const expected = values.pcrs ? parsePcrsFile(readInput(values.pcrs, '--pcrs')) : undefined;
-  const p = predictPcrs({ uki: readInput(values.uki, '--uki'), bootFlow: flow });
+  const p = predictPcrs({ uki: readInput(values.uki, '--uki', MAX_LARGE_INPUT_BYTES), bootFlow: flow });
 
   // Compare with --pcrs: every given (bank, PCR) must be one this command predicts, and equal to it.
   const bad: string[] = [];
