@@ -8,6 +8,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { progressBar } from '../src/launcher/blob.js';
 import { RunnerClient } from '../src/launcher/runner-client.js';
 import { escaped, LogLines, MAX_LOG_LINE } from '../src/node/stderr.js';
 import { makeCa, makeMirror, provisionedSwtpm, spawnRunner, tempDir, type RunnerProcess } from './helpers/runner-rig.js';
@@ -26,6 +27,19 @@ describe('one stderr writer', () => {
     );
     expect(files(SRC).length).toBeGreaterThan(100);
     expect(raw).toEqual([]);
+    // the stderr stream itself is only handed to progress bars (numbers) or used for the fixed help text
+    const allowed = /createProgressBar\(process\.stderr\)|sink: ProgressSink = process\.stderr|out: NodeJS\.WriteStream = process\.stderr|\(cmd \? process\.stdout : process\.stderr\)\.write\(HELP|default process\.stderr/;
+    const streams = files(SRC).flatMap((f) =>
+      f.endsWith('node/stderr.ts') ? [] : readFileSync(f, 'utf8').split('\n').flatMap((l, i) => (/process\.stderr/.test(l) && !allowed.test(l) ? [`${f.slice(SRC.length + 1)}:${i + 1}`] : [])),
+    );
+    expect(streams).toEqual([]);
+  });
+
+  it('the download progress lines escape the output name (the trainer names its outputs; was: raw)', () => {
+    let out = '';
+    const p = progressBar({ isTTY: false, write: (s: string) => ((out += s), true) } as unknown as NodeJS.WriteStream);
+    p(1, 2, 'model\x1b[2J\nVALID.bin');
+    expect(out).toBe('downloading model\\x1b[2J\\nVALID.bin\n');
   });
 
   it('the template escapes every interpolated value and keeps its own text', () => {
