@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Thin entry point over src/cli/main.ts.
 import { main } from '../src/cli/main.js';
+import { stderr } from '../src/node/stderr.js';
 
 // A closed pipe (`aicert eventlog x | head`) ends the process quietly.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -13,7 +14,8 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    console.error(e);
+    // an error that escaped main: its text is escaped like every other stderr value
+    stderr`aicert: ${(e as Error)?.stack ?? e}\n`;
     process.exitCode = 2;
   },
 );
