@@ -1,16 +1,18 @@
 /**
  * A fresh adversarial pass beyond the listed classes, each on genuine inputs with one part forged: a UKI whose
  * .sdmagic section carries terminal control (aicert predict printed it raw on stdout), input files that never end
- * (/dev/zero as a document, a policy or a trust root hung the CLI), and the further classes below.
+ * (/dev/zero as a document, a policy or a trust root hung the CLI), a guest's serial log that made the frame reader
+ * backtrack for seconds, and run state (cloud answers, the trainer's output names) printed raw by `aicert runs`.
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { build } from 'esbuild';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseFramedBlocks } from '../src/launcher/qemu.js';
+import { run as runsCommand } from '../src/cli/cmd-runs.js';
 import { buildPe, filler } from './helpers/pe-build.js';
 import { runCli } from './helpers/cli.js';
 
@@ -87,5 +89,30 @@ describe('framed blocks on the local VM serial log are read in one pass', () => 
     const t = performance.now();
     expect(parseFramedBlocks(hostile).size).toBe(0);
     expect(performance.now() - t).toBeLessThan(1000);
+  });
+});
+
+describe('aicert runs: what a state file records is escaped', () => {
+  it("a kept run's unsaved outputs (named by the trainer) cannot forge lines (was: printed raw)", async () => {
+    const home = join(tmp, 'home');
+    const runId = '20260101-000000-abcdef';
+    const state = {
+      version: 1, runId, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', status: 'kept', pid: 1,
+      armEndpoint: 'https://management.azure.com', subscriptionId: '0', resourceGroup: 'rg\x1b[2J', location: 'westeurope',
+      resources: [{ id: '/subscriptions/0/vm', apiVersion: '2024-07-01', kind: 'virtualMachine', status: 'created' }],
+      unsavedOutputs: '1 output, 4 B: model\x1b[2J\x1b[H\nall outputs saved.bin',
+    };
+    mkdirSync(join(home, 'runs'), { recursive: true });
+    writeFileSync(join(home, 'runs', `${runId}.json`), JSON.stringify(state));
+    let out = '';
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
+    try {
+      expect(await runsCommand([], { home })).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(out).toContain('KEPT, holds the only copy of');
+    expect(out).not.toMatch(CONTROL);
+    expect(out.split('\n').some((l) => l.startsWith('all outputs'))).toBe(false);
   });
 });

@@ -6,6 +6,7 @@
 import { aicertHome, listRuns, type RunState } from '../launcher/state.js';
 import { parse, printJson, UsageError } from './io.js';
 import { stderr } from '../node/stderr.js';
+import { safe } from './text.js';
 
 const USAGE = 'aicert runs [--json]';
 
@@ -30,7 +31,8 @@ function formatTable(runs: RunState[]): string {
   if (!runs.length) return 'no runs recorded\n';
   const rows = runs.map((r) => {
     const live = r.resources.filter((x) => x.status !== 'deleted').length;
-    return [r.runId, r.status, r.createdAt.replace(/\.\d+Z$/, 'Z'), `${live} live`, `${r.resourceGroup}/${r.location}`, r.publicIp ?? '-'];
+    // every cell escaped: state files carry cloud answers and the trainer's output names
+    return [r.runId, r.status, r.createdAt.replace(/\.\d+Z$/, 'Z'), `${live} live`, `${r.resourceGroup}/${r.location}`, r.publicIp ?? '-'].map((c) => safe(c, 120));
   });
   const head = ['RUN', 'STATUS', 'CREATED', 'RESOURCES', 'GROUP/REGION', 'PUBLIC IP'];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -38,7 +40,7 @@ function formatTable(runs: RunState[]): string {
   // Where each live VM's serial log is (boot diagnostics), and what a kept VM holds.
   const notes = runs.flatMap((r) => {
     if (!r.resources.some((x) => x.kind === 'virtualMachine' && x.status !== 'deleted')) return [];
-    return [...(r.serialLog ? [`${r.runId}: serial log: ${r.serialLog}`] : []), ...(r.status === 'kept' && r.unsavedOutputs ? [`${r.runId}: KEPT, holds the only copy of ${r.unsavedOutputs}`] : [])];
+    return [...(r.serialLog ? [`${safe(r.runId)}: serial log: ${safe(r.serialLog, 400)}`] : []), ...(r.status === 'kept' && r.unsavedOutputs ? [`${safe(r.runId)}: KEPT, holds the only copy of ${safe(r.unsavedOutputs, 600)}`] : [])];
   });
   return table + (notes.length ? '\n' + notes.map((n) => `${n}\n`).join('') : '');
 }
