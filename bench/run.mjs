@@ -1,6 +1,7 @@
 // `npm run bench`: runs every benchmark against dist/ (build first) and prints ratios to in-run baselines
 // (openssl/sha256sum, node:crypto, bare `node -e ''`, tpm2_checkquote, tpm2_eventlog where installed) and scaling:
-// outputs (1k, 24k, 100k: µs/output), small files (10k × 4 KiB: µs/file), event logs (1, 10, 50 MB: ms/MB, memory).
+// outputs (1k, 24k, 100k: µs/output), small files (10k × 4 KiB: µs/file), event logs (1, 10, 50 MB: ms/MB,
+// memory; 16-byte-event logs and a 59 MB AIBOM boot log in eventlog-sizes).
 // `npm run bench -- NAME` runs the benchmarks whose file name contains NAME. Not part of `npm test`.
 import { existsSync, readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';

@@ -1,6 +1,6 @@
 // Many small files: 10,000 × 4 KiB in 100 folders, whole-file SHA-256 of the folder, against
 // `find | xargs sha256sum` and `find | xargs openssl dgst -sha256` in the same run; also pinned to one CPU (taskset),
-// and the folder walk alone (µs per file). Uses dist/ (build first; AICERT_DIST=<dir> points elsewhere).
+// and the folder walk alone (µs per file). Each whole-process row also gives its CPU time (user+sys) against openssl's. Uses dist/ (build first; AICERT_DIST=<dir> points elsewhere).
 import { spawnSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { childCpuMs } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = resolve(process.env.AICERT_DIST ?? join(here, '..', 'dist'));
@@ -37,15 +38,18 @@ function proc(cmd, args, runs = 5) {
   return med(t);
 }
 const cli = join(dist, 'bin', 'aicert.js');
-const row = (label, ms, base) => console.log(`  ${label.padEnd(50)} ${ms.toFixed(0).padStart(6)} ms  ${((ms * 1000) / N).toFixed(1).padStart(6)} µs/file${base ? `  ${(ms / base).toFixed(2)}× openssl` : ''}`);
+const row = (label, ms, base, cpu) => console.log(`  ${label.padEnd(50)} ${ms.toFixed(0).padStart(6)} ms  ${((ms * 1000) / N).toFixed(1).padStart(6)} µs/file${base ? `  ${(ms / base).toFixed(2)}× openssl` : ''}${cpu ? `  cpu ${cpu[0].toFixed(0)} ms${cpu[1] ? ` ${(cpu[0] / cpu[1]).toFixed(2)}× openssl` : ''}` : ''}`);
 
 for (const pin of have('taskset') ? [undefined, '0'] : [undefined]) {
   const wrap = (cmd, args) => (pin === undefined ? [cmd, args] : ['taskset', ['-c', pin, cmd, ...args]]);
   console.log(pin === undefined ? `10,000 × 4 KiB files, ${DIR}, whole process:` : 'pinned to one CPU (taskset -c 0):');
-  const base = proc(...wrap('sh', ['-c', `find "${DIR}" -type f -print0 | xargs -0 openssl dgst -sha256 -r`]));
-  row('find | xargs openssl dgst -sha256 (baseline)', base);
+  const ossl = wrap('sh', ['-c', `find "${DIR}" -type f -print0 | xargs -0 openssl dgst -sha256 -r`]);
+  const base = proc(...ossl);
+  const baseCpu = childCpuMs(...ossl, 5);
+  row('find | xargs openssl dgst -sha256 (baseline)', base, undefined, [baseCpu]);
   row('find | xargs sha256sum', proc(...wrap('sh', ['-c', `find "${DIR}" -type f -print0 | xargs -0 sha256sum`])), base);
-  row('aicert hash DIR', proc(...wrap(process.execPath, [cli, 'hash', DIR])), base);
+  const ours = wrap(process.execPath, [cli, 'hash', DIR]);
+  row('aicert hash DIR', proc(...ours), base, [childCpuMs(...ours, 5), baseCpu]);
 }
 
 // 2. in-process: the walk alone and hashPaths (library callers)

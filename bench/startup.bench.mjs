@@ -1,10 +1,13 @@
 // Fixed costs of whole CLI processes against their baselines in the same run: `aicert-verify` on the demo against
 // `node -e ''` (target ≤ 1.5×), `aicert quote` against `tpm2_checkquote` on the same quote (where installed).
+// Wall medians of alternated runs, and CPU time (user+sys of 11 runs each, from the shell's `times`), which holds
+// better than wall time on a shared machine.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { childCpuMs } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -27,8 +30,10 @@ function pair(label, a, b, bLabel) {
     const x = once(...a), y = once(...b);
     ta.push(x), tb.push(y), ratio.push(x / y);
   }
-  console.log(`  ${label.padEnd(44)} ${med(ta).toFixed(0).padStart(5)} ms   ${bLabel} ${med(tb).toFixed(0).padStart(4)} ms   ratio ${med(ratio).toFixed(2)}×`);
+  const ca = cpu(...a), cb = cpu(...b);
+  console.log(`  ${label.padEnd(44)} ${med(ta).toFixed(0).padStart(5)} ms   ${bLabel} ${med(tb).toFixed(0).padStart(4)} ms   ratio ${med(ratio).toFixed(2)}×   cpu ${(ca / cb).toFixed(2)}× (${ca.toFixed(0)} / ${cb.toFixed(0)} ms per run)`);
 }
+const cpu = (cmd, args) => childCpuMs(cmd, args, 11);
 const verify = [process.execPath, [join(dist, 'bin', 'aicert-verify.js'), join(demo, 'aibom.json'), '--trust-root', join(demo, 'trust-root.pem'), '--policy', join(demo, 'policy.json'), '--model', join(demo, 'weights')]];
 pair('aicert-verify demo --model (target ≤ 1.5×)', verify, [process.execPath, ['-e', '']], "node -e ''");
 const nonce = readFileSync(join(q, 'nonce.hex'), 'utf8').trim();

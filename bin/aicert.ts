@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// Thin entry point over src/cli/main.ts.
-import { main } from '../src/cli/main.js';
-import { stderr } from '../src/node/stderr.js';
+// `aicert` launcher: answers help and --version itself, then runs the one command bundle it needs
+// (dist/bin/cmd-NAME.cjs, loaded with its code cache), so a command never loads another command's code.
+import { join } from 'node:path';
+import { runBundle } from '../src/cli/bundle-loader.js';
+import { dispatch } from '../src/cli/dispatch.js';
 
 // A closed pipe (`aicert eventlog x | head`) ends the process quietly.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -9,13 +11,6 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e: unknown) => {
-    // an error that escaped main: its text is escaped like every other stderr value
-    stderr`aicert: ${(e as Error)?.stack ?? e}\n`;
-    process.exitCode = 2;
-  },
-);
+const d = dispatch(process.argv.slice(2));
+if ('exit' in d) process.exitCode = d.exit;
+else runBundle(join(__dirname, `cmd-${d.cmd}.cjs`), d.rest);

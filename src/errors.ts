@@ -78,6 +78,7 @@ export const VERIFICATION_CODES = [
   'TDX_QE_REPORT_SIGNATURE_INVALID',
   'TDX_QE_BINDING_MISMATCH',
   'TDX_REPORT_MISMATCH',
+  'TDX_QE_IDENTITY_MISMATCH', // the QE report is not Intel's TD quoting enclave (MRSIGNER, ISVPRODID, attributes)
 ] as const;
 
 /** Stable verification failure codes (closed: see VERIFICATION_CODES). */
@@ -98,6 +99,9 @@ export const POLICY_CODES = [
   // Training confinement (spec/policy.md allowUnconfinedTraining) and confidential-VM policy (spec/confidential-vms.md).
   'UNCONFINED_TRAINING',
   'SNP_DEBUG_GUEST',
+  'TDX_DEBUG_TD',
+  'SNP_VMPL_NOT_ALLOWED',
+  'CVM_MEASUREMENT_NOT_PINNED',
   'CVM_POLICY_MISMATCH',
 ] as const;
 

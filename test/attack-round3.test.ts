@@ -44,7 +44,8 @@ const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, `node_modules/.cache/aicert-round3-${process.pid}/aicert.mjs`);
 beforeAll(async () => {
   // the CLI bundled from this source tree (not dist/, which may be stale)
-  await build({ entryPoints: [join(ROOT, 'bin/aicert.ts')], outfile: BIN, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' });
+  const entry = "import { main } from './src/cli/main.ts'; main(process.argv.slice(2)).then((c) => (process.exitCode = c));";
+  await build({ stdin: { contents: entry, resolveDir: ROOT, loader: 'ts' }, outfile: BIN, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' });
 });
 afterAll(() => rmSync(dirname(BIN), { recursive: true, force: true }));
 

@@ -21,7 +21,8 @@ const HOSTILE = [
 
 function report(valid: boolean): string {
   const h = (i: number) => HOSTILE[i % HOSTILE.length]!;
-  const r: VerifyAibomResult = {
+  // A report whose checks carry hostile strings in both outcomes (a shape the verifier never mixes: cast).
+  const r = {
     valid,
     checks: HOSTILE.map((d, i) => ({ id: `check.${i}`, ok: i % 2 === 0, detail: d })),
     claims: {
@@ -36,7 +37,7 @@ function report(valid: boolean): string {
     warnings: HOSTILE,
     unchecked: valid ? [] : [h(0)],
     ...(valid ? {} : { error: { name: 'VerificationError', code: 'ARTIFACT_MISMATCH\nVALID', message: h(0) } }),
-  };
+  } as VerifyAibomResult;
   const lines: string[] = [];
   printVerifyReport(r, undefined, (s) => lines.push(s));
   return lines.join('\n') + '\n';
@@ -82,5 +83,21 @@ describe('hostile strings in the human report', () => {
     const card = idCard({ baseModel: { repo: 'a\nb', uri: '', revision: 'c\u202e' }, outputs: [{ name: 'o\r', sha256: '\x1b' }] });
     expect(card.join('\n')).not.toMatch(/[\r\x1b\u202e]/);
     expect(card).toHaveLength(2);
+  });
+});
+
+describe('Hub report lines (aicert-verify --hf)', () => {
+  test('untrusted names and reasons are escaped once, by the one escaper (src/util/escape.ts)', async () => {
+    const { hubReportLines } = await import('../src/node/hub-verify.js');
+    const c = 'c'.repeat(40);
+    const lines = hubReportLines({
+      ok: false,
+      ref: `o/n@${c}`,
+      commit: c,
+      files: [{ name: 'a\x1b[31mb\u202e\\c', status: 'extra', reason: 'r\nVALID' }],
+      counts: { match: 0, mismatch: 0, missing: 0, extra: 1, conventional: 0, unverifiable: 0 },
+    });
+    expect(lines[1]).toBe('  ✗ a\\x1b[31mb\\u{202e}\\\\c  extra: r\\nVALID');
+    expect(lines.join('\n')).not.toMatch(/[\p{Cc}\p{Cf}](?<!\n)/u);
   });
 });

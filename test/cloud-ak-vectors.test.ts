@@ -3,11 +3,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { VerificationError } from '../src/errors.js';
+import { PolicyError, VerificationError } from '../src/errors.js';
 import { verifyAkQuote } from '../src/tpm/ak-quote.js';
 import { snpReportFromFluoriteJson, verifySnpBoundQuote } from '../src/tpm/svsm.js';
 import { verifyQuote } from '../src/tpm/quote.js';
 import { trustStore } from '../src/tpm/trust-stores.js';
+import { pinSnp, snpMeasurement } from './helpers/cvm-pins.js';
 import { vectorsDir } from './helpers/vectors.js';
 
 const V = vectorsDir();
@@ -22,7 +23,7 @@ async function code(p: Promise<unknown>): Promise<string> {
     await p;
     return 'ok';
   } catch (e) {
-    if (e instanceof VerificationError) return e.code;
+    if (e instanceof VerificationError || e instanceof PolicyError) return e.code;
     throw e;
   }
 }
@@ -82,7 +83,9 @@ d('SVSM e-vTPM on SEV-SNP Genoa (fluorite svsm)', () => {
     expect(v.checks.find((c) => c.id === 'ak.attributes')?.ok).toBe(null);
   });
   it('verifies without the flag through the SNP binding: Genoa chain, report signature, SHA-512(nonce ‖ AK)', async () => {
-    const v = await verifySnpBoundQuote(input(), { at: AT_SVSM });
+    const i = input();
+    expect(await code(verifySnpBoundQuote(i, { at: AT_SVSM }))).toBe('CVM_MEASUREMENT_NOT_PINNED');
+    const v = await verifySnpBoundQuote(i, { at: AT_SVSM, rules: pinSnp(snpMeasurement(i.snpReport)) });
     expect(v.claims.product).toBe('Genoa');
     expect(v.complete).toBe(true);
     expect(v.checks.find((c) => c.id === 'snp.ak-binding')?.ok).toBe(true);

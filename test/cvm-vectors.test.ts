@@ -9,6 +9,7 @@ import { parseHclReport } from '../src/tpm/hcl.js';
 import { parseSnpReport } from '../src/tpm/snp.js';
 import { verifyVcek } from '../src/tpm/snp-vcek.js';
 import { utf8 } from '../src/util/bytes.js';
+import { hclSnpMeasurement, pinSnp, pinTdx, tdQuoteMrTd } from './helpers/cvm-pins.js';
 import { vectorsDir } from './helpers/vectors.js';
 
 const V = vectorsDir();
@@ -64,7 +65,8 @@ d('Azure SEV-SNP confidential VM (trustee az-snp-vtpm)', () => {
   });
 
   it('verifies end to end: Milan chain, report signature, runtime data, HCLAkPub, quote, nonce, PCR0', async () => {
-    const v = await verifyConfidentialVmQuote(snpInput(), { at: AT });
+    const i = snpInput();
+    const v = await verifyConfidentialVmQuote(i, { at: AT, rules: pinSnp(hclSnpMeasurement(i.hclReport)) });
     expect(v.platform).toBe('sev-snp');
     expect(v.claims.product).toBe('Milan');
     expect(v.complete).toBe(true);
@@ -82,8 +84,23 @@ d('Azure SEV-SNP confidential VM (trustee az-snp-vtpm)', () => {
       vcek: new Uint8Array(Buffer.from(e.vcek as string, 'base64')),
       quote: { attest: new Uint8Array(Buffer.from(q.message!, 'hex')), signature: new Uint8Array(Buffer.from(q.signature!, 'hex')), signatureFormat: 'plain' },
       nonce: utf8('challenge'),
-    }, { at: AT });
+    }, { at: AT, rules: pinSnp(hclSnpMeasurement(new Uint8Array(Buffer.from(e.hcl_report as string, 'base64')))) });
     expect(v.claims.product).toBe('Milan');
+  });
+
+  it('the genuine evidence is refused while the launch measurement is not pinned (CVM_MEASUREMENT_NOT_PINNED), or pinned to another', async () => {
+    const i = snpInput();
+    expect(await code(verifyConfidentialVmQuote(i, { at: AT }))).toBe('CVM_MEASUREMENT_NOT_PINNED');
+    await verifyConfidentialVmQuote(i, { at: AT }).catch((e: PolicyError) => expect(e.message).toMatch(/not pinned.*own firmware and paravisor/));
+    expect(await code(verifyConfidentialVmQuote(i, { at: AT, rules: pinSnp('00'.repeat(48)) }))).toBe('CVM_POLICY_MISMATCH');
+    expect(await code(verifyConfidentialVmQuote(i, { at: AT, rules: { snp: { measurement: [hclSnpMeasurement(i.hclReport)], vmpl: [1] } } }))).toBe('SNP_VMPL_NOT_ALLOWED');
+    expect(await code(verifyConfidentialVmQuote(i, { at: AT, rules: { snp: { measurement: [hclSnpMeasurement(i.hclReport)], minTcb: { microcode: 255 } } } }))).toBe('CVM_POLICY_MISMATCH');
+  });
+
+  it('AMD roots come from the trust configuration: another ARK configured instead of AMD\'s refuses the genuine VCEK', async () => {
+    const i = snpInput();
+    const intelOnly = await code(verifyConfidentialVmQuote(i, { at: AT, rules: pinSnp(hclSnpMeasurement(i.hclReport)), intelRoots: [read('constellation/snp/certchain.pem')], amdRoots: {} }));
+    expect(intelOnly).toBe('CERT_UNTRUSTED_ROOT');
   });
 
   const links: [string, (i: ConfidentialVmInput) => void, string][] = [
@@ -139,8 +156,11 @@ d('constellation SNP data (VCEK from Azure THIM and AMD KDS, VLEK)', () => {
 
 d('Azure TDX confidential VM (trustee az-tdx-vtpm)', () => {
   it('verifies end to end: PCK chain to Intel SGX Root CA, QE binding, quote, TDREPORT match, runtime data, HCLAkPub, vTPM quote', async () => {
-    const v = await verifyConfidentialVmQuote(tdxInput(), { at: AT });
+    const i = tdxInput();
+    const v = await verifyConfidentialVmQuote(i, { at: AT, rules: pinTdx(tdQuoteMrTd(i.tdQuote!)) });
     expect(v.platform).toBe('tdx');
+    expect(v.checks.find((c) => c.id === 'tdx.qe-identity')?.ok).toBe(true);
+    expect(v.checks.find((c) => c.id === 'tdx.debug')?.ok).toBe(true);
     expect(v.checks.find((c) => c.id === 'tdx.tcb-status')?.ok).toBe(null);
     expect(v.checks.filter((c) => c.ok === false)).toEqual([]);
   });
@@ -154,6 +174,11 @@ d('Azure TDX confidential VM (trustee az-tdx-vtpm)', () => {
     ['vTPM quote', (i) => { i.quote.attest[20]! ^= 1; }, 'SIGNATURE_INVALID'],
     ['nonce', (i) => { i.nonce = utf8('Challenge'); }, 'NONCE_MISMATCH'],
   ];
+  it('the genuine TD is refused while MRTD is not pinned (CVM_MEASUREMENT_NOT_PINNED), and without a configured Intel root', async () => {
+    const i = tdxInput();
+    expect(await code(verifyConfidentialVmQuote(i, { at: AT }))).toBe('CVM_MEASUREMENT_NOT_PINNED');
+    expect(await code(verifyConfidentialVmQuote(i, { at: AT, rules: pinTdx(tdQuoteMrTd(i.tdQuote!)), intelRoots: [] }))).toBe('CERT_UNTRUSTED_ROOT');
+  });
   for (const [what, mutate, want] of links) {
     it(`one byte changed in the ${what} fails with ${want}`, async () => {
       const i = tdxInput();

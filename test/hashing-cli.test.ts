@@ -1,5 +1,5 @@
-// `aicert hash` per the CLI contract, run from a tsup build made the way the package is built (ESM, chunks),
-// which also proves the worker pool works from built output. Outputs are compared with coreutils sha256sum.
+// `aicert hash` per the CLI contract, run from a build made the way the package is built (the CLI by
+// scripts/build-bin.mjs, node/hashing by tsup: ESM, chunks), which also proves the worker pool works from built output. Outputs are compared with coreutils sha256sum.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,7 +22,7 @@ beforeAll(async () => {
   out = join(dir, 'dist');
   // the package's build settings (tsup.config.ts), into a private folder so the real dist/ is untouched
   await build({
-    entry: { 'bin/aicert': join(ROOT, 'bin/aicert.ts'), 'node/hashing': join(ROOT, 'src/node/hashing.ts') },
+    entry: { 'node/hashing': join(ROOT, 'src/node/hashing.ts') },
     outDir: out,
     format: ['esm'],
     target: 'node20',
@@ -33,6 +33,7 @@ beforeAll(async () => {
     silent: true,
     config: false,
   });
+  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-bin.mjs'), join(out, 'bin')]);
   mkdirSync(join(dir, 'm', 'sub'), { recursive: true });
   writeFileSync(join(dir, 'm', 'w.bin'), randomBytes(5_000_000));
   writeFileSync(join(dir, 'm', 'sub', 'cfg.json'), '{}');

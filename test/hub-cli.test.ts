@@ -58,6 +58,16 @@ describe('aicert-verify --hf', () => {
     expect(j.valid).toBe(true);
     expect(j.hub.counts).toMatchObject({ match: 3, conventional: 2 });
   });
+  test('--ignore GLOB applies to the Hub listing: an unbound file it names is listed, not failed', async () => {
+    const extra = { path: 'notes/eval.txt', bytes: new TextEncoder().encode('eval\n') };
+    const hub = await start(demoRepo([extra]));
+    const without = await runCli([...base, '--hf', REF, '--hf-endpoint', hub.url]);
+    expect(without.code, without.out + without.err).toBe(1);
+    expect(without.out).toMatch(/notes\/eval\.txt/);
+    const r = await runCli([...base, '--hf', REF, '--hf-endpoint', hub.url, '--ignore', 'notes/*.txt', '--json']);
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(JSON.parse(r.out).hub.counts).toMatchObject({ match: 3, conventional: 3 });
+  });
   test('HF_ENDPOINT is the default endpoint', async () => {
     const hub = await start();
     const old = process.env.HF_ENDPOINT;

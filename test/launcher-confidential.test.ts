@@ -1,8 +1,15 @@
 // The launcher's ConfidentialVM option: config/env validation against the VM size family, and the ARM security
 // profile (Azure's documented shape for confidential VMs: securityType ConfidentialVM, vTPM on, VMGuestStateOnly).
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ArmClient } from '../src/launcher/arm.js';
 import { ConfigError, resolveAzureSettings } from '../src/launcher/config.js';
 import { checkSecurityType, securityProfile } from '../src/launcher/confidential.js';
+import { createRun, provision, teardown } from '../src/launcher/provision.js';
+import { startFakeArm } from './helpers/fake-arm.js';
 
 const SUB = '0b7e3a42-1c3d-4e5f-8a9b-0c1d2e3f4a5b';
 const IMAGE = `/subscriptions/${SUB}/resourceGroups/imgs/providers/Microsoft.Compute/galleries/g1/images/os/versions/1.0.0`;
@@ -26,5 +33,24 @@ describe('ConfidentialVM option', () => {
       managedDisk: { securityProfile: { securityEncryptionType: 'VMGuestStateOnly' } },
     });
     expect(securityProfile('TrustedLaunch', false)).toEqual({ profile: { securityType: 'TrustedLaunch', uefiSettings: { secureBootEnabled: false, vTpmEnabled: true } }, managedDisk: {} });
+  });
+  it('end to end through the loopback ARM fake: the VM PUT carries the ConfidentialVM profile and the disk its encryption type; teardown removes all', async () => {
+    const fake = await startFakeArm({ resourceGroups: ['rg'] });
+    const home = mkdtempSync(join(tmpdir(), 'aicert-cvm-home-'));
+    try {
+      const arm = new ArmClient({ endpoint: fake.url, credential: fake.credential, fetch: fake.fetch, minPollIntervalMs: 5, pollIntervalMs: 5, baseDelayMs: 5, maxDelayMs: 20 });
+      const azure = { ...resolveAzureSettings(undefined, { ...env, AZURE_SECURITY_TYPE: 'ConfidentialVM', AZURE_VM_SIZE: 'Standard_NCC40ads_H100_v5' }), secureBoot: true };
+      const run = await createRun(arm, azure, { home, config: 'aicert.yaml' });
+      await provision({ arm, azure, run, nonce: randomBytes(32), callerIp: '203.0.113.7' });
+      const vm = fake.requests.find((q) => q.method === 'PUT' && q.path.endsWith('-vm'))!.body;
+      expect(vm.properties.hardwareProfile.vmSize).toBe('Standard_NCC40ads_H100_v5');
+      expect(vm.properties.securityProfile).toEqual({ securityType: 'ConfidentialVM', uefiSettings: { secureBootEnabled: true, vTpmEnabled: true } });
+      expect(vm.properties.storageProfile.osDisk.managedDisk.securityProfile).toEqual({ securityEncryptionType: 'VMGuestStateOnly' });
+      expect((await teardown(run, arm, { conflictDelayMs: 100 })).failed).toEqual([]);
+      expect(fake.resources()).toEqual([]);
+    } finally {
+      await fake.close();
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });

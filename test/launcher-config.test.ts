@@ -22,9 +22,9 @@ const SUB = '0b7e3a42-1c3d-4e5f-8a9b-0c1d2e3f4a5b';
 const IMAGE = `/subscriptions/${SUB}/resourceGroups/imgs/providers/Microsoft.Compute/galleries/g1/images/mithril-os/versions/1.0.0`;
 
 /** The ConfigError parseConfig throws for `text`. */
-function failure(text: string): ConfigError {
+async function failure(text: string): Promise<ConfigError> {
   try {
-    parseConfig(text);
+    await parseConfig(text);
   } catch (e) {
     expect(e).toBeInstanceOf(ConfigError);
     expect(e).toBeInstanceOf(MalformedInputError);
@@ -34,8 +34,8 @@ function failure(text: string): ConfigError {
 }
 
 describe('pinned model and dataset', () => {
-  it('accepts the original README example', () => {
-    const c = parseConfig(README);
+  it('accepts the original README example', async () => {
+    const c = await parseConfig(README);
     expect(c.baseModel).toEqual({
       repo: 'TinyLlama/TinyLlama-1.1B-intermediate-step-1431k-3T',
       revision: '036fa4651240b9a1487f709833b9e4b96b4c1574',
@@ -54,8 +54,8 @@ describe('pinned model and dataset', () => {
     expect(c.axolotlYaml).toBe(README);
   });
 
-  it('accepts huggingface.co URLs and a matching revision', () => {
-    const c = parseConfig(
+  it('accepts huggingface.co URLs and a matching revision', async () => {
+    const c = await parseConfig(
       `base_model: https://huggingface.co/org/m@sha1:${'a'.repeat(40)}\ndatasets:\n  - path: https://huggingface.co/datasets/org/d@sha1:${'b'.repeat(40)}\n    revision: ${'b'.repeat(40)}\n    name: data/train.jsonl\n`,
     );
     expect(c.baseModel.repo).toBe('org/m');
@@ -83,8 +83,8 @@ describe('pinned model and dataset', () => {
     ['base model not a string', 'base_model:\n  - x\n', 2, /base_model must be a string/],
   ];
   for (const [name, text, line, msg] of cases)
-    it(`refuses ${name}, naming line ${line}`, () => {
-      const e = failure(text);
+    it(`refuses ${name}, naming line ${line}`, async () => {
+      const e = await failure(text);
       expect(e.line).toBe(line);
       expect(e.message).toMatch(msg);
       expect(e.message.startsWith(`aicert.yaml:${line}:`)).toBe(true);
@@ -98,12 +98,12 @@ describe('pinned model and dataset', () => {
     await expect(loadConfig(join(dir, 'absent.yaml'))).rejects.toThrow(/cannot read config: ENOENT/);
   });
 
-  it('only ever throws ConfigError on arbitrary text (fuzz)', () => {
+  it('only ever throws ConfigError on arbitrary text (fuzz)', async () => {
     const frag = fc.constantFrom('base_model: ', 'datasets:\n', '  - path: ', '    name: ', 'a/b@sha1:' + 'f'.repeat(40), 'aicert:\n  azure:\n', '[', '{', ': ', '\n', '&x ', '*x', '!!binary ', '"', '- ');
-    fc.assert(
-      fc.property(fc.array(fc.oneof(frag, fc.string()), { maxLength: 30 }), (parts) => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.oneof(frag, fc.string()), { maxLength: 30 }), async (parts) => {
         try {
-          parseConfig(parts.join(''));
+          await parseConfig(parts.join(''));
         } catch (e) {
           if (!(e instanceof ConfigError)) throw e;
         }
@@ -116,8 +116,8 @@ describe('pinned model and dataset', () => {
 describe('Azure settings', () => {
   const withAzure = (lines: string) => `${README}aicert:\n  azure:\n${lines}`;
 
-  it('reads aicert.azure, strips the section for the runner, and fills the rest from the environment', () => {
-    const c = parseConfig(withAzure(`    subscription_id: ${SUB}\n    resource_group: rg1\n    secure_boot: true\n`));
+  it('reads aicert.azure, strips the section for the runner, and fills the rest from the environment', async () => {
+    const c = await parseConfig(withAzure(`    subscription_id: ${SUB}\n    resource_group: rg1\n    secure_boot: true\n`));
     expect(c.azure).toEqual({ subscriptionId: SUB, resourceGroup: 'rg1', secureBoot: true });
     // The YAML sent to the runner no longer has the launcher's section but keeps everything else.
     const sent = parseYaml(c.axolotlYaml) as Record<string, unknown>;
@@ -127,23 +127,24 @@ describe('Azure settings', () => {
     expect(s).toEqual({ subscriptionId: SUB, resourceGroup: 'rg1', location: 'westeurope', imageId: IMAGE, vmSize: 'Standard_NC40ads_H100_v5', secureBoot: true });
   });
 
-  it('takes everything from AZURE_* when the file has no section', () => {
+  it('takes everything from AZURE_* when the file has no section', async () => {
     const env = { AZURE_SUBSCRIPTION_ID: SUB, AZURE_RESOURCE_GROUP: 'rg', AZURE_LOCATION: 'eastus2', AZURE_IMAGE_ID: IMAGE, AZURE_VM_SIZE: 'Standard_D4s_v5', AZURE_SECURE_BOOT: '0' };
-    expect(resolveAzureSettings(parseConfig(README), env)).toEqual({ subscriptionId: SUB, resourceGroup: 'rg', location: 'eastus2', imageId: IMAGE, vmSize: 'Standard_D4s_v5', secureBoot: false });
+    expect(resolveAzureSettings(await parseConfig(README), env)).toEqual({ subscriptionId: SUB, resourceGroup: 'rg', location: 'eastus2', imageId: IMAGE, vmSize: 'Standard_D4s_v5', secureBoot: false });
   });
 
-  it('names every missing setting by variable and key', () => {
-    expect(() => resolveAzureSettings(parseConfig(README), { AZURE_SUBSCRIPTION_ID: SUB })).toThrow(
+  it('names every missing setting by variable and key', async () => {
+    const cfg = await parseConfig(README);
+    expect(() => resolveAzureSettings(cfg, { AZURE_SUBSCRIPTION_ID: SUB })).toThrow(
       /Azure settings missing: AZURE_RESOURCE_GROUP \(or aicert\.azure\.resource_group\), AZURE_LOCATION \(or aicert\.azure\.location\), AZURE_IMAGE_ID \(or aicert\.azure\.image_id\)/,
     );
   });
 
-  it('refuses malformed values with their line or variable', () => {
-    let e = failure(withAzure('    subscription_id: not-a-guid\n'));
+  it('refuses malformed values with their line or variable', async () => {
+    let e = await failure(withAzure('    subscription_id: not-a-guid\n'));
     expect([e.line, e.message]).toEqual([10, expect.stringMatching(/aicert\.azure\.subscription_id must be a subscription GUID/)]);
-    e = failure(withAzure('    region: westeurope\n'));
+    e = await failure(withAzure('    region: westeurope\n'));
     expect([e.line, e.message]).toEqual([10, expect.stringMatching(/unknown key 'region'/)]);
-    e = failure(withAzure('    secure_boot: "yes"\n'));
+    e = await failure(withAzure('    secure_boot: "yes"\n'));
     expect([e.line, e.message]).toEqual([10, expect.stringMatching(/secure_boot must be true or false/)]);
     expect(() => resolveAzureSettings(undefined, { AZURE_SUBSCRIPTION_ID: SUB, AZURE_IMAGE_ID: '/subscriptions/x/images/y' })).toThrow(/AZURE_IMAGE_ID must be a gallery image id/);
     expect(() => resolveAzureSettings(undefined, { AZURE_SECURE_BOOT: 'maybe' })).toThrow(/AZURE_SECURE_BOOT must be true or false/);

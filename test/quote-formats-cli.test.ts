@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseHclReport } from '../src/tpm/hcl.js';
 import { snpReportFromFluoriteJson } from '../src/tpm/svsm.js';
+import { hclSnpMeasurement, pinSnp, pinTdx, snpMeasurement, tdQuoteMrTd } from './helpers/cvm-pins.js';
 import { runCli } from './helpers/cli.js';
 import { startSwtpm, swtpmAvailable, type Swtpm } from './helpers/swtpm.js';
 import { vectorsDir } from './helpers/vectors.js';
@@ -39,7 +40,11 @@ async function quote(args: string[]): Promise<{ code: number; doc: Record<string
 
 describe.skipIf(!V)('shared real vectors', () => {
   it('Azure SNP CVM: --hcl-report --vcek with the plain signature verifies; the platform claims are printed', async () => {
-    const r = await quote(['--hcl-report', v('trustee/az-snp-vtpm/hcl-report.bin'), '--vcek', v('trustee/az-snp-vtpm/vcek.pem'), ...snpQuote(), '--signature-format', 'plain', '--nonce', NONCE_CHALLENGE, ...AT]);
+    const args = ['--hcl-report', v('trustee/az-snp-vtpm/hcl-report.bin'), '--vcek', v('trustee/az-snp-vtpm/vcek.pem'), ...snpQuote(), '--signature-format', 'plain', '--nonce', NONCE_CHALLENGE, ...AT];
+    const unpinned = await quote(args);
+    expect([unpinned.code, unpinned.doc.error?.code]).toEqual([1, 'CVM_MEASUREMENT_NOT_PINNED']);
+    const m = hclSnpMeasurement(new Uint8Array(readFileSync(v('trustee/az-snp-vtpm/hcl-report.bin'))));
+    const r = await quote([...args, '--cvm-policy', put('snp-policy.json', JSON.stringify({ confidentialVm: pinSnp(m) }))]);
     expect(r.doc.error).toBeUndefined();
     expect(r.code).toBe(0);
     expect(r.doc.platform.type).toBe('sev-snp');
@@ -54,8 +59,14 @@ describe.skipIf(!V)('shared real vectors', () => {
   });
   it('Azure TDX CVM: --hcl-report --td-quote verifies; TCB status is reported as not checked', async () => {
     const e = json('trustee/az-tdx-vtpm/evidence-v0.json');
-    const r = await quote(['--hcl-report', v('trustee/az-tdx-vtpm/hcl-report.bin'), '--td-quote', v('trustee/az-tdx-vtpm/td-quote.bin'), '--message', put('tdx.msg', new Uint8Array(e.tpm_quote.message)), '--signature', put('tdx.sig', new Uint8Array(e.tpm_quote.signature)), '--signature-format', 'plain', '--nonce', NONCE_CHALLENGE, ...AT]);
+    const mrTd = tdQuoteMrTd(new Uint8Array(readFileSync(v('trustee/az-tdx-vtpm/td-quote.bin'))));
+    const args = ['--hcl-report', v('trustee/az-tdx-vtpm/hcl-report.bin'), '--td-quote', v('trustee/az-tdx-vtpm/td-quote.bin'), '--message', put('tdx.msg', new Uint8Array(e.tpm_quote.message)), '--signature', put('tdx.sig', new Uint8Array(e.tpm_quote.signature)), '--signature-format', 'plain', '--nonce', NONCE_CHALLENGE, ...AT];
+    const r = await quote([...args, '--cvm-policy', put('tdx-policy.json', JSON.stringify(pinTdx(mrTd)))]);
     expect(r.code).toBe(0);
+    // The Intel root comes from the trust configuration: an AK trust root alone names none.
+    const noIntel = await quote([...args, '--cvm-policy', put('tdx-policy.json', JSON.stringify(pinTdx(mrTd))), '--trust-root', v('fluorite/gcp-cvm/gcp_ak_root_ca.crt')]);
+    expect([noIntel.code, noIntel.doc.error?.code]).toEqual([1, 'CERT_UNTRUSTED_ROOT']);
+    expect((await quote([...args, '--cvm-policy', put('tdx-policy.json', JSON.stringify(pinTdx(mrTd))), '--trust-root', v('fluorite/gcp-cvm/gcp_ak_root_ca.crt'), '--trust-store', 'intel'])).code).toBe(0);
     expect(r.doc.platform.type).toBe('tdx');
     expect(r.doc.checks.find((c: { id: string }) => c.id === 'tdx.tcb-status').ok).toBe(null);
   });
@@ -101,7 +112,10 @@ describe.skipIf(!V)('shared real vectors', () => {
     const def = await quote(s.base);
     expect([def.code, def.doc.error?.code]).toEqual([1, 'AK_NOT_RESTRICTED_SIGNING']);
     expect((await quote([...s.base, '--allow-unrestricted-ak'])).code).toBe(0);
-    const bound = await quote([...s.base, ...s.snp]);
+    const unpinned = await quote([...s.base, ...s.snp]);
+    expect([unpinned.code, unpinned.doc.error?.code]).toEqual([1, 'CVM_MEASUREMENT_NOT_PINNED']);
+    const pin = put('svsm-policy.json', JSON.stringify(pinSnp(snpMeasurement(snpReportFromFluoriteJson(json('fluorite/svsm/amd_sev_snp_vm_attestation_document.json').attestation_report)))));
+    const bound = await quote([...s.base, ...s.snp, '--cvm-policy', pin]);
     expect([bound.code, bound.doc.platform?.claims.product]).toEqual([0, 'Genoa']);
     const wrongNonce = await quote([...s.base, ...s.snp.slice(0, -4), '--nonce', '00'.repeat(64), '--at', '2026-11-01T00:00:00Z']);
     expect([wrongNonce.code, wrongNonce.doc.error?.code]).toEqual([1, 'SNP_REPORT_BINDING_MISMATCH']);
@@ -151,6 +165,10 @@ describe.skipIf(!swtpmAvailable())('live swtpm: tpm2_quote -f plain, tpm2_checkq
     const t = (args: string[]) => run(args[0]!, args.slice(1), { env: tpm.env, cwd: D });
     await t(['tpm2_createek', '-c', 'ek.ctx', '-G', 'rsa', '-u', 'ek.pub']);
     await t(['tpm2_flushcontext', '-t']);
+    // Non-trivial PCR values, then tpm2_pcrread's YAML of the PCRs the quotes cover.
+    await t(['tpm2_pcrextend', `16:sha256=${'5a'.repeat(32)}`]);
+    await t(['tpm2_pcrextend', `2:sha256=${'0f'.repeat(32)}`]);
+    await run('sh', ['-c', 'tpm2_pcrread sha256:0,1,2,16 > pcrread.yaml'], { env: tpm.env, cwd: D });
     for (const [k, g, s] of [['rsa', 'rsa', 'rsassa'], ['ecc', 'ecc', 'ecdsa']] as const) {
       await t(['tpm2_createak', '-C', 'ek.ctx', '-c', `${k}.ctx`, '-G', g, '-g', 'sha256', '-s', s, '-u', `${k}.pub`, '-f', 'pem', '-n', `${k}.name`]);
       await t(['tpm2_flushcontext', '-t']);
@@ -181,5 +199,16 @@ describe.skipIf(!swtpmAvailable())('live swtpm: tpm2_quote -f plain, tpm2_checkq
       const r = await quote(['--ak', f('pub'), '--message', f('msg'), '--signature', bad, '--signature-format', 'plain']);
       expect([oracleBad, r.code]).toEqual([1, r.doc.error?.code === 'SIGNATURE_INVALID' ? 1 : 2]);
     }, 30_000);
+    it(`${k}: tpm2_pcrread YAML made by swtpm verifies the same quote; one digit of PCR 16 changed fails PCR_DIGEST_MISMATCH`, async () => {
+      const f = (x: string) => join(D, `${k}.${x}`);
+      const yaml = readFileSync(join(D, 'pcrread.yaml'), 'utf8');
+      expect(yaml).toMatch(/sha256:\n\s+0 : 0x0{64}\n/);
+      const ok = await quote(['--ak', f('pub'), '--message', f('msg'), '--signature', f('sig'), '--signature-format', 'plain', '--pcrs', join(D, 'pcrread.yaml'), '--nonce', '0a0b0c']);
+      expect([ok.code, ok.doc.error, ok.doc.checks.find((c: { id: string }) => c.id === 'pcrs.digest').ok]).toEqual([0, undefined, true]);
+      const bad = yaml.replace(/(\n\s+16 ?: 0x)(.)/, (_m, a: string, c: string) => a + (c === '1' ? '2' : '1'));
+      expect(bad).not.toBe(yaml);
+      const r = await quote(['--ak', f('pub'), '--message', f('msg'), '--signature', f('sig'), '--signature-format', 'plain', '--pcrs', put(`${k}-bad-pcrread.yaml`, bad)]);
+      expect([r.code, r.doc.error?.code]).toEqual([1, 'PCR_DIGEST_MISMATCH']);
+    });
   }
 });

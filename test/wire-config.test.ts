@@ -10,9 +10,9 @@ import { parseConfig } from '../src/launcher/config.js';
 const REV = 'a'.repeat(40);
 const BASE = [`base_model: org/model@sha1:${REV}`, 'datasets:', `  - path: org/data@sha1:${'b'.repeat(40)}`, '    name: /train.jsonl', '    type: alpaca', ''].join('\n');
 
-const refuse = (extra: string): ConfigError => {
+const refuse = async (extra: string): Promise<ConfigError> => {
   try {
-    parseAxolotlConfig(BASE + extra, 'cfg.yaml');
+    await parseAxolotlConfig(BASE + extra, 'cfg.yaml');
   } catch (e) {
     expect(e).toBeInstanceOf(ConfigError);
     return e as ConfigError;
@@ -39,15 +39,15 @@ describe('config refusals (launcher and runner)', () => {
     ['deepspeed: https://evil.example/ds.json\n', 6, 'deepspeed', /names a URL/],
     ['mlflow_tracking_uri: http://127.0.0.1:5000\n', 6, 'mlflow_tracking_uri', /names a URL/],
     ['resume_from_checkpoint: s3://bucket/ckpt\n', 6, 'resume_from_checkpoint', /names a URL/],
-  ])('%s', (extra, line, key, msg) => {
-    const e = refuse(extra);
+  ])('%s', async (extra, line, key, msg) => {
+    const e = await refuse(extra);
     expect(e.line).toBe(line);
     expect(e.path).toBe(key);
     expect(e.message.startsWith(`cfg.yaml:${line}:`)).toBe(true);
     expect(e.message).toMatch(msg);
   });
 
-  it('refuses URL data files and remote code inside a datasets entry', () => {
+  it('refuses URL data files and remote code inside a datasets entry', async () => {
     const withDs = (lines: string[]) => [`base_model: org/model@sha1:${REV}`, 'datasets:', `  - path: org/data@sha1:${'b'.repeat(40)}`, '    name: /train.jsonl', ...lines, ''].join('\n');
     const cases: [string[], number, string][] = [
       [['    data_files:', '      - gs://bucket/train.jsonl'], 6, 'datasets[0].data_files[0]'],
@@ -57,7 +57,7 @@ describe('config refusals (launcher and runner)', () => {
     for (const [lines, line, path] of cases) {
       let err: ConfigError | undefined;
       try {
-        parseAxolotlConfig(withDs(lines), 'cfg.yaml');
+        await parseAxolotlConfig(withDs(lines), 'cfg.yaml');
       } catch (e) {
         err = e as ConfigError;
       }
@@ -66,12 +66,12 @@ describe('config refusals (launcher and runner)', () => {
     }
   });
 
-  it('accepts harmless settings and the pinned sources', () => {
+  it('accepts harmless settings and the pinned sources', async () => {
     const ok = BASE + `trust_remote_code: false\nbase_model_config: org/model\ntokenizer_config: org/model@sha1:${REV}\nrevision_of_model: ${REV}\noverrides_of_model_config:\n  rope_scaling: null\nwandb_project: ""\nlearning_rate: 0.0002\n`;
-    const c = parseAxolotlConfig(ok, 'cfg.yaml');
+    const c = await parseAxolotlConfig(ok, 'cfg.yaml');
     expect(c.baseModel.repo).toBe('org/model');
     // The launcher uses the same rules: the same text passes there, and a refused one fails there too.
-    expect(parseConfig(ok).baseModel.revision).toBe(REV);
-    expect(() => parseConfig(BASE + 'plugins: [x]\n')).toThrow(/aicert.yaml:6:1: 'plugins'/);
+    expect((await parseConfig(ok)).baseModel.revision).toBe(REV);
+    await expect(parseConfig(BASE + 'plugins: [x]\n')).rejects.toThrow(/aicert.yaml:6:1: 'plugins'/);
   });
 });

@@ -5,12 +5,12 @@
  * (spec/policy.md) pin the hardware claims.
  */
 import { MalformedInputError, PolicyError, VerificationError } from '../errors.js';
-import { checkRuntimeBinding } from '../tpm/cvm.js';
+import { verifyCvmHardware } from '../tpm/cvm.js';
+import { checkCvmRules, type CvmRules, type TdxPinField } from '../tpm/cvm-rules.js';
 import { parseHclReport } from '../tpm/hcl.js';
-import { describeKey, type KeyMaterial } from '../tpm/keys.js';
-import { decodeTcb, parseSnpReport, snpClaims, verifySnpSignature } from '../tpm/snp.js';
-import { checkVcekMatchesReport, verifyVcek } from '../tpm/snp-vcek.js';
-import { verifyTdxEvidence } from '../tpm/tdx.js';
+import type { KeyMaterial } from '../tpm/keys.js';
+import type { Check } from '../tpm/quote.js';
+import { resolveHardwareRoots } from '../tpm/trust-hardware.js';
 import type { CertInput } from '../tpm/x509-der.js';
 import { toHex } from '../util/bytes.js';
 import { arr, bytesField, lowerHex, obj, type Obj } from './json.js';
@@ -36,12 +36,8 @@ export function parseCvmEvidence(v: unknown): CvmEvidence {
   return out;
 }
 
-/** Policy rules for the hardware claims (spec/policy.md §confidentialVm). */
-export interface CvmPolicy {
-  platforms?: ('sev-snp' | 'tdx')[];
-  snp?: { measurement?: string[]; hostData?: string[]; idKeyDigest?: string[]; chipId?: string[]; products?: string[]; vmpl?: number[]; minTcb?: Record<string, number>; allowDebug?: boolean };
-  tdx?: Record<string, string[]>;
-}
+/** Policy rules for the hardware claims (spec/policy.md §confidentialVm): the shared rule set of src/tpm/cvm-rules.ts. */
+export type CvmPolicy = CvmRules;
 
 const SNP_HEX = { measurement: 48, hostData: 32, idKeyDigest: 48, chipId: 64 } as const;
 const TDX_FIELDS = { mrTd: 48, mrConfigId: 48, mrOwner: 48, mrOwnerConfig: 48, rtmr0: 48, rtmr1: 48, rtmr2: 48, rtmr3: 48, mrSeam: 48, tdAttributes: 8, xfam: 8 } as const;
@@ -79,8 +75,13 @@ export function parseCvmPolicy(v: unknown): CvmPolicy {
   }
   if (o.tdx !== undefined) {
     const t = obj(o.tdx, 'policy.confidentialVm.tdx');
-    only(t, Object.keys(TDX_FIELDS), 'policy.confidentialVm.tdx');
-    p.tdx = Object.fromEntries(Object.entries(t).map(([k, x]) => [k, hexes(x, `policy.confidentialVm.tdx.${k}`, TDX_FIELDS[k as keyof typeof TDX_FIELDS])]));
+    only(t, [...Object.keys(TDX_FIELDS), 'allowDebug'], 'policy.confidentialVm.tdx');
+    const tdx: NonNullable<CvmPolicy['tdx']> = {};
+    for (const [k, x] of Object.entries(t)) {
+      if (k === 'allowDebug') tdx.allowDebug = x === true ? true : x === false ? false : badValue('policy.confidentialVm.tdx.allowDebug');
+      else tdx[k as TdxPinField] = hexes(x, `policy.confidentialVm.tdx.${k}`, TDX_FIELDS[k as keyof typeof TDX_FIELDS]);
+    }
+    p.tdx = tdx;
   }
   return p;
 }
@@ -89,101 +90,47 @@ function badValue(path: string): never {
   throw new MalformedInputError('value not allowed here', { path });
 }
 
-function deny(ctx: Ctx, id: string, msg: string): never {
-  ctx.rep.fail(id, new PolicyError('CVM_POLICY_MISMATCH', msg));
+/** Records the checks of a shared CVM step under `cvm.` (the rules' `policy`/`measurement.pinned` under `policy.confidentialVm`). */
+function record(ctx: Ctx, checks: Check[]): void {
+  for (const c of checks) {
+    const id = c.id === 'policy' ? 'policy.confidentialVm' : c.id === 'measurement.pinned' ? 'policy.confidentialVm.measurement' : `cvm.${c.id.replace(/^hcl\./, '')}`;
+    if (c.ok === null) ctx.rep.skip(id, c.detail, 'info');
+    else ctx.rep.checks.push({ ...c, id });
+  }
 }
 
-/** Applies the confidentialVm policy rules to verified hardware claims. */
-function checkCvmPolicy(ctx: Ctx, platform: 'sev-snp' | 'tdx', claims: Record<string, unknown>, tcb?: Record<string, number | undefined>): void {
-  const p = ctx.policy.confidentialVm;
-  if (!p) return ctx.rep.skip('policy.confidentialVm', 'no confidentialVm policy: the hardware measurements are reported, not pinned', 'info');
-  if (p.platforms && !p.platforms.includes(platform)) deny(ctx, 'policy.confidentialVm', `platform ${platform} is not allowed`);
-  const rules = platform === 'sev-snp' ? p.snp : p.tdx;
-  let n = 0;
-  for (const [k, allowed] of Object.entries(rules ?? {})) {
-    if (k === 'allowDebug' || k === 'minTcb') continue;
-    const actual = claims[k === 'products' ? 'product' : k];
-    n++;
-    if (!(allowed as unknown[]).includes(actual)) deny(ctx, 'policy.confidentialVm', `${k} ${String(actual).slice(0, 96)} is not allowed`);
-  }
-  for (const [k, min] of Object.entries(p.snp?.minTcb ?? {})) {
-    n++;
-    if (platform !== 'sev-snp' || (tcb?.[k] ?? -1) < min) deny(ctx, 'policy.confidentialVm', `reported TCB ${k} ${tcb?.[k] ?? 'absent'} is below ${min}`);
-  }
-  ctx.rep.pass('policy.confidentialVm', `${platform} claims satisfy ${n} confidentialVm rule${n === 1 ? '' : 's'}`);
-}
-
-/** Runs one hardware check: pass, or fail with its own code. */
-async function check<T>(ctx: Ctx, id: string, f: () => Promise<[T, string]> | [T, string]): Promise<T> {
+/** Runs a shared step; on failure records its checks (the failed one last) and rethrows. */
+async function shared<T>(ctx: Ctx, f: () => Promise<T> | T): Promise<T> {
   try {
-    const [v, detail] = await f();
-    ctx.rep.pass(id, detail);
-    return v;
+    return await f();
   } catch (e) {
-    if (e instanceof VerificationError || e instanceof PolicyError) ctx.rep.fail(id, e);
+    if (e instanceof VerificationError || e instanceof PolicyError) {
+      const prior = (e.details?.checks as Check[] | undefined) ?? [];
+      record(ctx, prior.length ? prior : [{ id: 'cvm', ok: false, detail: e.message }]);
+    }
     throw e;
   }
 }
 
-/** Platform step for confidential VMs: hardware chain → report → runtime data → HCLAkPub (the quote step's AK). */
-export async function stepCvm(ctx: Ctx, cvm: CvmEvidence): Promise<KeyMaterial> {
-  const at = ctx.opts.at ?? new Date();
-  const hcl = parseHclReport(cvm.hclReport);
-  let reportData: Uint8Array;
-  let claims: Record<string, unknown>;
-  let platform: 'sev-snp' | 'tdx';
-  let tcb: Record<string, number | undefined> | undefined;
-  if (hcl.reportType === 'snp') {
-    platform = 'sev-snp';
-    if (!cvm.vcek) ctx.rep.fail('cvm.snp.vcek.chain', new VerificationError('SNP_VCEK_MISSING', 'SEV-SNP evidence without a VCEK/VLEK certificate'));
-    const report = parseSnpReport(hcl.hwReport);
-    const vcek = await check(ctx, 'cvm.snp.vcek.chain', async () => {
-      const v = await verifyVcek(cvm.vcek!, cvm.vcekChain, at);
-      return [v, `${v.kind.toUpperCase()} chains to the pinned ARK-${v.product}`];
-    });
-    await check(ctx, 'cvm.snp.vcek.tcb', () => [undefined, checkVcekMatchesReport(vcek, report)]);
-    await check(ctx, 'cvm.snp.report.signature', async () => {
-      if (!(await verifySnpSignature(report, vcek.key))) throw new VerificationError('SNP_REPORT_SIGNATURE_INVALID', `SNP report signature does not verify with the ${vcek.kind.toUpperCase()}`);
-      return [undefined, 'ECDSA P-384/SHA-384 report signature verifies'];
-    });
-    const allowDebug = ctx.policy.confidentialVm?.snp?.allowDebug === true;
-    await check(ctx, 'cvm.snp.policy.debug', () => {
-      if (report.policy.debug && !allowDebug) throw new PolicyError('SNP_DEBUG_GUEST', 'the guest policy allows debugging (host can read guest memory)');
-      return [undefined, report.policy.debug ? 'debug guest allowed by the policy' : 'guest policy forbids debugging'];
-    });
-    reportData = report.reportData;
-    claims = { ...snpClaims(report, vcek.product === 'Turin'), product: vcek.product };
-    tcb = decodeTcb(report.reportedTcb, vcek.product === 'Turin') as unknown as Record<string, number | undefined>;
-  } else if (hcl.reportType === 'tdx') {
-    platform = 'tdx';
-    if (!cvm.tdQuote) ctx.rep.fail('cvm.tdx', new VerificationError('TDX_QUOTE_MISSING', 'TDX evidence without the TD quote'));
-    let tdx;
-    try {
-      tdx = await verifyTdxEvidence(hcl.hwReport, cvm.tdQuote!, { at });
-    } catch (e) {
-      if (e instanceof VerificationError) {
-        const prior = (e.details?.checks as { id: string; ok: boolean | null; detail: string }[]) ?? [];
-        for (const c of prior.slice(0, -1)) ctx.rep.checks.push({ ...c, id: `cvm.${c.id}` });
-        ctx.rep.fail(`cvm.${prior.at(-1)?.id ?? 'tdx'}`, e);
-      }
-      throw e;
-    }
-    for (const c of tdx.checks) {
-      if (c.ok === null) ctx.rep.skip(`cvm.${c.id}`, c.detail, 'info');
-      else ctx.rep.checks.push({ ...c, id: `cvm.${c.id}` });
-    }
-    ctx.warnings.push(...tdx.warnings);
-    reportData = tdx.reportData;
-    claims = tdx.claims;
-  } else {
-    return ctx.rep.fail('cvm', new VerificationError('HCL_REPORT_TYPE_UNSUPPORTED', `HCL report type ${hcl.reportType} has no hardware root aicert can check`));
-  }
-  await check(ctx, 'cvm.runtime-data', () => [undefined, checkRuntimeBinding(hcl, reportData)]);
-  const ak = await check(ctx, 'cvm.ak', () => {
-    if (!hcl.akPub) throw new VerificationError('HCL_AK_MISSING', 'the runtime data carries no HCLAkPub key');
-    return [hcl.akPub, `HCLAkPub ${describeKey(hcl.akPub)} is bound by the hardware report`];
+/** The hardware roots from the trust configuration (src/tpm/trust-hardware.ts): configured trust names them. */
+function rootsOf(ctx: Ctx) {
+  const o = ctx.opts;
+  return resolveHardwareRoots({
+    ...(o.amdRoots ? { amdRoots: o.amdRoots } : {}),
+    ...(o.intelRoots ? { intelRoots: o.intelRoots } : {}),
+    trustConfigured: o.trustAnchors !== undefined || o.anchorRules !== undefined,
   });
-  checkCvmPolicy(ctx, platform, claims, tcb);
+}
+
+/** Platform step for confidential VMs: hardware chain → report → runtime data → HCLAkPub (the quote step's AK), then the rules. */
+export async function stepCvm(ctx: Ctx, cvm: CvmEvidence): Promise<KeyMaterial> {
+  const hcl = parseHclReport(cvm.hclReport);
+  const hw = await shared(ctx, () => verifyCvmHardware(hcl, cvm, { ...(ctx.opts.at ? { at: ctx.opts.at } : {}), roots: rootsOf(ctx) }));
+  record(ctx, hw.checks);
+  ctx.warnings.push(...hw.warnings);
+  // Debug, VMPL, the pinned launch measurement and the other confidentialVm pins.
+  record(ctx, await shared(ctx, () => checkCvmRules(hw.platform, hw.claims, hw.tcb, ctx.policy.confidentialVm)));
+  const { platform, claims } = hw;
   const product = typeof claims.product === 'string' ? `, ${claims.product}` : '';
   const vmId = (hcl.claims['vm-configuration'] as Record<string, unknown> | undefined)?.vmUniqueId;
   ctx.claims.platform = {
@@ -194,7 +141,7 @@ export async function stepCvm(ctx: Ctx, cvm: CvmEvidence): Promise<KeyMaterial> 
     ...(typeof vmId === 'string' && /^[0-9a-f-]{36}$/i.test(vmId) ? { azureVmId: vmId.toLowerCase() } : {}),
     hardware: { type: platform, ...claims },
   };
-  return ak;
+  return hw.ak;
 }
 
 /** `evidence.cvm` for the CBOR encoding: byte fields become CBOR byte strings, PEM stays text. */

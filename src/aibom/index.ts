@@ -32,6 +32,9 @@ export type {
   ArtifactVerifier,
   VerifyAibomOptions,
   VerifyAibomResult,
+  VerifyAibomValid,
+  VerifyAibomInvalid,
+  VerifyAibomFailure,
 } from './types.js';
 export { exportInToto, exportCycloneDx } from './export.js';
 export type { InTotoExport, CycloneDxOptions } from './export.js';

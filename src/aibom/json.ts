@@ -1,137 +1,15 @@
 /**
- * Strict JSON for AIBOM documents and statements: RFC 8259 grammar, bounded nesting, no duplicate object keys (two
- * parsers must never see two different documents), then field accessors that fail with a field path.
- * RFC 8259 https://www.rfc-editor.org/rfc/rfc8259 ; duplicate keys: RFC 8259 §4 ("names SHOULD be unique").
+ * AIBOM field accessors over values from the project's strict JSON and CBOR readers (src/util/json.ts,
+ * src/util/cbor.ts; spec/strict-encodings.md): each accessor fails with a field path.
  */
 import { MalformedInputError } from '../errors.js';
-import { toBase64, tryFromBase64, tryUtf8Decode } from '../util/bytes.js';
+import { MAX_DOCUMENT_BYTES, MAX_JSON_DEPTH, readJson } from '../util/json.js';
 
-/** Deepest nesting accepted in any AIBOM JSON text. */
-export const MAX_JSON_DEPTH = 32;
-/** Largest JSON/CBOR document accepted (bytes): evidence plus logs, never weights. */
-export const MAX_DOCUMENT_BYTES = 64 * 1024 * 1024;
+export { MAX_DOCUMENT_BYTES, MAX_JSON_DEPTH };
 
-const WS = new Set([0x20, 0x09, 0x0a, 0x0d]);
-const NUM = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-const LIT = /true|false|null/y;
-
-/** A decimal literal's value as `<sign><digits>e<exp>` with no leading or trailing zero digits ("0" for zero). */
-function decimalKey(t: string): string | undefined {
-  const m = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(t);
-  if (!m) return undefined;
-  let d = (m[2]! + (m[3] ?? '')).replace(/^0+/, '');
-  let e = Number(m[4] ?? 0) - (m[3]?.length ?? 0);
-  let z = d.length;
-  while (z > 0 && d.charCodeAt(z - 1) === 0x30) z--;
-  e += d.length - z;
-  d = d.slice(0, z);
-  return d === '' ? '0' : `${m[1]}${d}e${e}`;
-}
-
-/**
- * Numbers must mean exactly the double they parse to, so two texts that differ below its precision cannot both pass
- * as "the same" value: a literal is the shortest round-trip form of its double (what JSON.stringify and Python
- * write), or an integer the double holds exactly. Anything else (1.00000000000000001, 9007199254740993, 1e400) fails.
- */
-function checkPrecision(lit: string, fail: (msg: string) => never): void {
-  const n = Number(lit);
-  if (!Number.isFinite(n)) fail(`number ${lit.slice(0, 30)} is out of range`);
-  if (decimalKey(lit) === decimalKey(String(n))) return;
-  if (/^-?\d+$/.test(lit) && BigInt(lit) === BigInt(n)) return;
-  fail(`number ${lit.slice(0, 30)} is not exactly the double it parses to`);
-}
-
-/** Validates JSON grammar, depth and key uniqueness; throws MalformedInputError at the offending offset. */
-export function checkJson(text: string, what: string, maxDepth = MAX_JSON_DEPTH): void {
-  let i = 0;
-  const fail = (msg: string): never => {
-    throw new MalformedInputError(`${what}: ${msg}`, { offset: i });
-  };
-  const ws = (): void => {
-    while (i < text.length && WS.has(text.charCodeAt(i))) i++;
-  };
-  const string = (): string => {
-    const start = i++;
-    for (;;) {
-      if (i >= text.length) fail('unterminated string');
-      const c = text.charCodeAt(i);
-      if (c === 0x22) break;
-      if (c < 0x20) fail('control character in string');
-      if (c === 0x5c) {
-        const e = text[i + 1];
-        if (e === 'u') {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) fail('bad \\u escape');
-          i += 6;
-          continue;
-        }
-        if (e === undefined || !'"\\/bfnrt'.includes(e)) fail('bad escape');
-        i += 2;
-        continue;
-      }
-      i++;
-    }
-    i++;
-    return JSON.parse(text.slice(start, i)) as string;
-  };
-  const value = (depth: number): void => {
-    ws();
-    const c = text[i];
-    if (c === '{' || c === '[') {
-      if (depth >= maxDepth) fail(`nesting deeper than ${maxDepth}`);
-      i++;
-      ws();
-      const close = c === '{' ? '}' : ']';
-      const keys = c === '{' ? new Set<string>() : undefined;
-      if (text[i] === close) {
-        i++;
-        return;
-      }
-      for (;;) {
-        if (keys) {
-          ws();
-          if (text[i] !== '"') fail('expected a key');
-          const k = string();
-          if (keys.has(k)) fail(`duplicate key ${JSON.stringify(k).slice(0, 60)}`);
-          keys.add(k);
-          ws();
-          if (text[i++] !== ':') fail("expected ':'");
-        }
-        value(depth + 1);
-        ws();
-        const n = text[i++];
-        if (n === close) return;
-        if (n !== ',') fail(`expected ',' or '${close}'`);
-      }
-    }
-    if (c === '"') return void string();
-    for (const re of [NUM, LIT]) {
-      re.lastIndex = i;
-      const m = re.exec(text);
-      if (m) {
-        if (re === NUM) checkPrecision(m[0], fail);
-        i += m[0].length;
-        return;
-      }
-    }
-    fail('unexpected character');
-  };
-  value(0);
-  ws();
-  if (i !== text.length) fail('trailing data after the JSON value');
-}
-
-/** Strict UTF-8 + strict JSON: bytes or text in, the parsed value out. */
+/** Strict UTF-8 + strict JSON (src/util/json.ts): bytes or text in, the parsed value out. */
 export function parseStrictJson(input: Uint8Array | string, what: string, maxDepth = MAX_JSON_DEPTH): unknown {
-  let text: string | undefined;
-  if (typeof input === 'string') text = input;
-  else {
-    if (input.length > MAX_DOCUMENT_BYTES) throw new MalformedInputError(`${what}: larger than ${MAX_DOCUMENT_BYTES} bytes`, { offset: 0 });
-    text = tryUtf8Decode(input);
-    if (text === undefined) throw new MalformedInputError(`${what}: not valid UTF-8`, { offset: 0 });
-  }
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  checkJson(text, what, maxDepth);
-  return JSON.parse(text) as unknown;
+  return readJson(input, what, { maxDepth });
 }
 
 /** A JSON object (not an array, not null). */
@@ -158,21 +36,56 @@ export function optStr(v: unknown, path: string): string | undefined {
   return v === undefined ? undefined : str(v, path);
 }
 
+const B64 = new Int8Array(128).fill(-1);
+for (let i = 0; i < 64; i++) B64['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.charCodeAt(i)] = i;
+const b64 = (s: string, i: number): number => {
+  const c = s.charCodeAt(i);
+  return c < 128 ? B64[c]! : -1;
+};
+
 /**
  * Canonical base64: the standard alphabet with padding (RFC 4648 §4), and re-encoding the bytes must give the very
  * same text (unused low bits zero). No two accepted texts decode to the same bytes, so every character is bound.
+ * One pass: each quad is checked and decoded; the unused-bits rule is checked on the last quad.
  */
 export function canonicalBase64(s: string, path: string): Uint8Array {
-  const b = /^[A-Za-z0-9+/]*={0,2}$/.test(s) && s.length % 4 === 0 ? tryFromBase64(s) : undefined;
-  if (!b) throw new MalformedInputError('not standard padded base64', { path });
-  if (toBase64(b) !== s) throw new MalformedInputError('non-canonical base64 (unused bits set)', { path });
-  return b;
+  const bad = (why: string): never => {
+    throw new MalformedInputError(why, { path });
+  };
+  if (s.length % 4 !== 0) bad('not standard padded base64');
+  const pads = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0;
+  const out = new Uint8Array((s.length / 4) * 3 - pads);
+  const full = s.length - (pads ? 4 : 0);
+  let o = 0;
+  for (let i = 0; i < full; i += 4) {
+    const n = (b64(s, i) << 18) | (b64(s, i + 1) << 12) | (b64(s, i + 2) << 6) | b64(s, i + 3);
+    // Any -1 (a character outside the alphabet) makes n negative.
+    if (n < 0) bad('not standard padded base64');
+    out[o++] = n >>> 16;
+    out[o++] = (n >>> 8) & 0xff;
+    out[o++] = n & 0xff;
+  }
+  if (pads) {
+    const c0 = b64(s, full);
+    const c1 = b64(s, full + 1);
+    const c2 = pads === 1 ? b64(s, full + 2) : 0;
+    if (c0 < 0 || c1 < 0 || c2 < 0) bad('not standard padded base64');
+    if (pads === 2 ? (c1 & 15) !== 0 : (c2 & 3) !== 0) bad('non-canonical base64 (unused bits set)');
+    out[o++] = (c0 << 2) | (c1 >> 4);
+    if (pads === 1) out[o++] = ((c1 & 15) << 4) | (c2 >> 2);
+  }
+  return out;
 }
 
-/** Bytes: a CBOR byte string, or canonical base64 text (JSON). */
-export function bytesField(v: unknown, path: string): Uint8Array {
-  if (v instanceof Uint8Array) return new Uint8Array(v);
-  return canonicalBase64(str(v, path), path);
+/** Bytes: a CBOR byte string, or canonical base64 text (JSON); `maxBytes` is checked before any decoding. */
+export function bytesField(v: unknown, path: string, maxBytes?: number): Uint8Array {
+  const tooBig = (): never => {
+    throw new MalformedInputError(`larger than ${maxBytes} bytes`, { path });
+  };
+  if (v instanceof Uint8Array) return maxBytes !== undefined && v.length > maxBytes ? tooBig() : new Uint8Array(v);
+  const s = str(v, path);
+  if (maxBytes !== undefined && s.length > 4 * Math.ceil(maxBytes / 3)) tooBig();
+  return canonicalBase64(s, path);
 }
 
 /** Lowercase hex only (the canonical form), optionally of a fixed byte length. */

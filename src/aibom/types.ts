@@ -93,6 +93,12 @@ export interface VerifyAibomOptions {
   anchorRules?: import('../tpm/trust-stores.js').TrustAnchorRule[];
   /** false: the AK certificate EKU is not required (default true). */
   requireAikEku?: boolean;
+  /**
+   * Confidential VMs: AMD ARK/ASK per product line and Intel SGX root(s). Default: the embedded public roots, but only
+   * when no trust is configured at all; with trustAnchors or anchorRules, only the hardware roots given here are trusted.
+   */
+  amdRoots?: import('../tpm/trust-hardware.js').AmdRoots;
+  intelRoots?: CertInput[];
   /** Time for certificate validity (default now). */
   at?: Date;
   /** Expected nonce: original documents compare qualifyingData raw; v1 requires evidence.nonce to equal it. */
@@ -113,13 +119,37 @@ export interface VerifyAibomOptions {
   artifacts?: Record<string, ArtifactSource> | ArtifactVerifier;
 }
 
-export interface VerifyAibomResult {
-  valid: boolean;
+/** What verifyAibom reports in both outcomes. */
+interface VerifyAibomReport {
   checks: Check[];
   claims: Claims;
   warnings: string[];
+}
+
+/** The first failure that stopped the pipeline: a VerificationError or PolicyError, flattened. */
+export interface VerifyAibomFailure {
+  name: string;
+  code: string;
+  message: string;
+}
+
+/** Every check passed and every check that must run did. */
+export interface VerifyAibomValid extends VerifyAibomReport {
+  valid: true;
+  unchecked: [];
+  error?: undefined;
+}
+
+/**
+ * Not valid. `error` is the failure that stopped the pipeline; it is absent only when every check that ran passed
+ * but some could not run (`unchecked` names them, e.g. no golden values without allowUncheckedPlatform).
+ */
+export interface VerifyAibomInvalid extends VerifyAibomReport {
+  valid: false;
   /** Ids of checks that could not run and that kept `valid` false. */
   unchecked: string[];
-  /** The first failure's error, when the pipeline stopped on one. */
-  error?: { name: string; code: string; message: string };
+  error?: VerifyAibomFailure;
 }
+
+/** verifyAibom's result: narrows on `valid` (`if (!r.valid) r.unchecked, r.error`). */
+export type VerifyAibomResult = VerifyAibomValid | VerifyAibomInvalid;

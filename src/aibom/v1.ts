@@ -80,6 +80,12 @@ function canonicalPem(text: string, path: string): string {
   return text;
 }
 
+/**
+ * Largest boot event log a document may carry (spec/aibom-v1.md): real firmware logs are tens of KiB; the cap keeps a
+ * hostile log from costing parse and replay time and memory before the quote has judged anything.
+ */
+export const MAX_BOOT_EVENT_LOG = 4 * 1024 * 1024;
+
 /** App event lists by PCR: only "14" and "8" are defined; any other key is refused (it could not be checked). */
 function appLog(v: unknown): { pcr14: string[]; pcr8: string[] } {
   const o = obj(v, 'evidence.appEventLog');
@@ -126,7 +132,7 @@ export function parseV1(doc: Obj): Evidence {
       akCertificates: certs,
     },
     ...(cvm ? { cvm } : {}),
-    ...(ev.bootEventLog !== undefined ? { bootEventLog: bytesField(ev.bootEventLog, 'evidence.bootEventLog') } : {}),
+    ...(ev.bootEventLog !== undefined ? { bootEventLog: bytesField(ev.bootEventLog, 'evidence.bootEventLog', MAX_BOOT_EVENT_LOG) } : {}),
     app: appLog(ev.appEventLog),
     ...(tls !== undefined ? { tlsCertificate: tls } : {}),
     nonce,

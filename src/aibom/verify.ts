@@ -13,7 +13,7 @@ import { stepArtifacts, stepClaims } from './steps/claims.js';
 import { stepAppLog, stepBootLog } from './steps/logs.js';
 import { stepBinding, stepChain, stepQuote } from './steps/platform.js';
 import { stepPolicy } from './steps/policy.js';
-import type { VerifyAibomOptions, VerifyAibomResult } from './types.js';
+import type { VerifyAibomFailure, VerifyAibomOptions, VerifyAibomResult } from './types.js';
 import { lowerHex } from './json.js';
 
 /** Step 1: parse the document and decode its app events (structure only; nothing is trusted yet). */
@@ -66,7 +66,7 @@ function prepare(options: VerifyAibomOptions): { policy: Policy; nonce?: Uint8Ar
 export async function verifyAibom(doc: Uint8Array | string | object, options: VerifyAibomOptions = {}): Promise<VerifyAibomResult> {
   const { policy, nonce } = prepare(options);
   const ctx: Ctx = { opts: options, rep: new Report(options), warnings: [], claims: {}, policy, ...(nonce ? { nonce } : {}) };
-  let error: VerifyAibomResult['error'];
+  let error: VerifyAibomFailure | undefined;
   try {
     stepParse(ctx, doc instanceof Uint8Array ? doc.slice() : doc);
     for (const step of STEPS) await step.run(ctx);
@@ -76,13 +76,10 @@ export async function verifyAibom(doc: Uint8Array | string | object, options: Ve
     if (!last || last.ok !== false) ctx.rep.checks.push({ id: 'verify', ok: false, detail: e.message });
     error = { name: e.name, code: e.code, message: e.message };
   }
-  const valid = error === undefined && ctx.rep.blocking.length === 0 && ctx.rep.checks.every((c) => c.ok !== false);
-  return {
-    valid,
-    checks: ctx.rep.checks,
-    claims: ctx.claims,
-    warnings: [...new Set(ctx.warnings)],
-    unchecked: ctx.rep.blocking,
-    ...(error ? { error } : {}),
-  };
+  const report = { checks: ctx.rep.checks, claims: ctx.claims, warnings: [...new Set(ctx.warnings)] };
+  // Valid only with no failure, no failed check and nothing left unchecked.
+  if (error === undefined && ctx.rep.blocking.length === 0 && ctx.rep.checks.every((c) => c.ok !== false)) {
+    return { valid: true, ...report, unchecked: [] };
+  }
+  return { valid: false, ...report, unchecked: ctx.rep.blocking, ...(error ? { error } : {}) };
 }

@@ -8,13 +8,15 @@ import { safe } from './text.js';
 import { parseEventLog } from '../eventlog/detect.js';
 import { compareLog } from '../eventlog/compare.js';
 import { initialPcrValue, replay } from '../eventlog/replay.js';
+import { eventCount, iterEvents } from '../eventlog/store.js';
 import type { EventLog, LogEvent, PcrBanks } from '../eventlog/types.js';
-import { toHex, tryFromHex, tryUtf8Decode } from '../util/bytes.js';
+import { toHex, tryFromHex } from '../util/bytes.js';
 import { replayCcmr } from '../eventlog/cel-ccmr.js';
 import { digestSize, hashAlgByName, hashName } from '../util/hash.js';
 import { markJsonPrinted, MAX_LARGE_INPUT_BYTES, parse, readInput, UsageError } from './io.js';
 import { StreamWriter } from './stream-out.js';
 import { stderr, stderrLines } from '../node/stderr.js';
+import { readJson } from '../util/json.js';
 
 const USAGE = 'aicert eventlog FILE [--json] [--pcrs FILE]';
 
@@ -22,7 +24,7 @@ const USAGE = 'aicert eventlog FILE [--json] [--pcrs FILE]';
 export function parsePcrsFile(bytes: Uint8Array): PcrBanks {
   let doc: unknown;
   try {
-    doc = JSON.parse(tryUtf8Decode(bytes) ?? '');
+    doc = readJson(bytes, '--pcrs');
   } catch {
     throw new MalformedInputError('--pcrs: not JSON', { path: 'pcrs' });
   }
@@ -104,11 +106,11 @@ function summary(e: LogEvent): string {
 /** Prints the human table (streamed, with backpressure): index, PCR, type, digests and decoded data, then the replayed PCRs. */
 async function printHuman(log: EventLog, rep: PcrBanks, w: StreamWriter): Promise<void> {
   const out = (s: string) => w.line(s);
-  await out(`format: ${log.format}   banks: ${log.banks.map(hashName).join(', ')}   events: ${log.events.length}`);
+  await out(`format: ${log.format}   banks: ${log.banks.map(hashName).join(', ')}   events: ${eventCount(log)}`);
   for (const x of log.warnings) await out(`warning: ${safe(x, 400)}`);
   await out('');
   await out(`${'#'.padStart(5)}  ${'PCR'.padStart(3)}  ${'TYPE'.padEnd(34)} DATA`);
-  for (const e of log.events) {
+  for (const e of iterEvents(log)) {
     const pcr = e.pcr > 23 ? '0x' + e.pcr.toString(16) : String(e.pcr);
     await out(`${String(e.index).padStart(5)}  ${pcr.padStart(3)}  ${safe(e.typeName).padEnd(34)} ${safe(summary(e), 300)}${e.noExtend ? '  [not extended]' : ''}`);
     for (const d of e.digests) await out(`${''.padStart(12)}${hashName(d.alg).padEnd(8)} ${toHex(d.digest)}`);
@@ -129,7 +131,8 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length !== 1) throw new UsageError(`expected one event-log FILE\nusage: ${USAGE}`);
-  const log = parseEventLog(readInput(positionals[0]!, 'event log', MAX_LARGE_INPUT_BYTES));
+  // The file's bytes belong to this command alone, so a TCG log adopts them instead of copying.
+  const log = parseEventLog(readInput(positionals[0]!, 'event log', MAX_LARGE_INPUT_BYTES), { tcg: { adopt: true } });
   const rep = replay(log);
   const expected = values.pcrs !== undefined ? parsePcrsFile(readInput(values.pcrs, 'PCR file')) : undefined;
   const cmp = expected ? compareLog(log, expected) : undefined;
@@ -142,7 +145,7 @@ export async function run(argv: string[]): Promise<number> {
     // CEL CCMR records extend confidential-computing MRs, reported apart from PCRs (spec/confidential-vms.md §10).
     const mrs = replayCcmr(log);
     await w.jsonDocument({ format: log.format, pcrs: pcrsJson(rep), ...(mrs.size ? { mrs: pcrsJson(mrs) } : {}), ...(cmp ? { comparison: cmp } : {}), ...mismatch }, 'events', (function* () {
-      for (const e of log.events) yield eventJson(e);
+      for (const e of iterEvents(log)) yield eventJson(e);
     })());
     for (const x of log.warnings) stderr`warning: ${x}\n`;
   } else await printHuman(log, rep, w);

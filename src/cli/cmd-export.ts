@@ -8,11 +8,11 @@
 import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { exportCycloneDx, exportInToto } from '../aibom/export.js';
-import { parseStrictJson } from '../aibom/json.js';
+import { readJson } from '../util/json.js';
 import { verifyAibom } from '../aibom/verify.js';
 import { utf8 } from '../util/bytes.js';
 import { parse, readInput, UsageError } from './io.js';
-import { VERIFY_FLAGS, verifyOptionsFrom } from './verify-options.js';
+import { anyVerifyFlag, VERIFY_FLAGS, verifyOptionsFrom } from './verify-options.js';
 import { stderr } from '../node/stderr.js';
 
 const USAGE =
@@ -58,7 +58,7 @@ export async function run(argv: string[]): Promise<number> {
   const doc = readInput(positionals[0]!, 'attestation');
   // Verify first: an export that nothing marks as unverified is an export of a valid document.
   const verifyOpts = verifyOptionsFrom(o, USAGE);
-  if (o.unverified && Object.keys(verifyOpts).length) throw new UsageError(`--unverified takes no verification flags\nusage: ${USAGE}`);
+  if (o.unverified && anyVerifyFlag(o)) throw new UsageError(`--unverified takes no verification flags\nusage: ${USAGE}`);
   if (!o.unverified) {
     const v = await verifyAibom(doc, verifyOpts);
     if (!v.valid) {
@@ -89,6 +89,6 @@ export async function run(argv: string[]): Promise<number> {
 
 /** The statement with a first field "aicert:unverified" (its bytes are no longer the quoted ones, as they should not be). */
 function markInToto(bytes: Uint8Array): Uint8Array {
-  const statement = parseStrictJson(new TextDecoder().decode(bytes), 'statement') as Record<string, unknown>;
+  const statement = readJson(bytes, 'statement') as Record<string, unknown>;
   return utf8(JSON.stringify({ 'aicert:unverified': UNVERIFIED_MARK, ...statement }, null, 2) + '\n');
 }

@@ -13,7 +13,8 @@ import { hashName } from '../util/hash.js';
 import { tryParseIsoTime } from '../util/time.js';
 import { parse, printChecks, printJson, readInput, usageError } from './io.js';
 import { parseCert } from '../tpm/x509-cert.js';
-import { describePlatform, QUOTE_EXTRA_OPTIONS, QUOTE_EXTRA_USAGE, readCvmFlags, readPcrYaml, readSignature, readTrustRoot, readTrustStores } from './quote-inputs.js';
+import { describePlatform, QUOTE_EXTRA_OPTIONS, QUOTE_EXTRA_USAGE, readCvmFlags, readCvmPolicy, readHardwareRoots, readPcrYaml, readSignature, readTrustRoot, readTrustStores } from './quote-inputs.js';
+import { readJson } from '../util/json.js';
 
 const USAGE =
   'aicert quote --ak FILE --message FILE --signature FILE [--pcrs FILE] [--nonce HEX] [--ak-chain FILE]... [--trust-root PEM]... [--at ISO8601] [--allow-sha1] [--json] ' + QUOTE_EXTRA_USAGE;
@@ -29,7 +30,7 @@ function readPcrs(path: string): Uint8Array | ReturnType<typeof pcrValuesFromJso
   if (text !== undefined && !/^\{[ \t\r\n]*["}]/.test(text)) return b;
   if (text) {
     try {
-      return pcrValuesFromJson(JSON.parse(text));
+      return pcrValuesFromJson(readJson(text, 'PCR JSON'));
     } catch (e) {
       if (e instanceof SyntaxError) throw new MalformedInputError(`PCR JSON: ${e.message}`, { path: '--pcrs' });
       throw e;
@@ -70,6 +71,9 @@ digest against the given PCR values.
   --at ISO8601         time at which certificates are judged (default now)
   --allow-sha1         accept SHA-1 signatures and PCR banks
   --json               one JSON document: {"valid", "checks", "attest"?, "error"?: {"code", "message"}}
+  --cvm-policy FILE    confidential VMs: the confidentialVm rules (spec/policy.md); the launch measurement must be pinned
+  --amd-roots PEM      AMD ARK/ASK certificates to chain the VCEK to (repeatable); --intel-root PEM likewise for TDX;
+                       --trust-store amd|intel names the embedded public roots (the default when no trust is configured)
 Exit: 0 valid, 1 a check failed, 2 malformed input or bad usage.
 
 Example (files from tpm2_quote -m quote.msg -s quote.sig -o quote.pcrs -q NONCE):
@@ -146,7 +150,9 @@ export async function run(argv: string[]): Promise<number> {
   try {
     if (cvm) {
       const { verifyCvmFromFlags } = await import('./quote-cvm.js');
-      const v = await verifyCvmFromFlags(cvm, input, o, akBytes, opts);
+      // Hardware roots from the trust configuration; the launch measurement pinned by --cvm-policy.
+      const hw = { roots: readHardwareRoots(o, roots.length > 0 || anchorRules !== undefined), ...(o['cvm-policy'] ? { rules: readCvmPolicy(o['cvm-policy'])! } : {}) };
+      const v = await verifyCvmFromFlags(cvm, input, o, akBytes, { ...opts, ...hw });
       platform = v;
       result = v.quote;
       checks = v.checks;

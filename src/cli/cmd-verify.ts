@@ -20,7 +20,8 @@ export { idCard } from './verify-report.js';
 const USAGE =
   'aicert-verify ATTESTATION [--trust-root PEM]... [--measurements FILE] [--containers FILE] [--policy FILE] ' +
   '[--nonce HEX] [--at ISO8601] [--model PATH]... [--ignore GLOB]... [--hf ORG/NAME@REV [--hf-endpoint URL]] ' +
-  '[--allow-unchecked-platform] [--allow-simulation] [--trust-store azure|gce]... [--no-require-aik-eku] [--json]';
+  '[--allow-unchecked-platform] [--allow-simulation] [--trust-store azure|gce|amd|intel]... [--no-require-aik-eku] ' +
+  '[--amd-roots PEM]... [--intel-root PEM]... [--json]';
 
 const HELP = `usage: ${USAGE}
 
@@ -38,6 +39,10 @@ Verifies an AI model certificate: the original aicert attestation.json or an AIB
   --hf ORG/NAME@REV           compare the bound digests with that Hub commit's tree (REV: the 40-hex commit;
                               datasets/ORG/NAME@REV for a dataset); LFS weights are not downloaded. HF_TOKEN if gated
   --hf-endpoint URL           the Hub to ask (default $HF_ENDPOINT, else https://huggingface.co)
+  --trust-store NAME          named anchors: azure, gce (AK certificates), amd, intel (confidential-VM hardware roots)
+  --amd-roots PEM             AMD ARK and ASK certificates a confidential VM's VCEK must chain to (repeatable)
+  --intel-root PEM            Intel SGX root a TDX PCK chain must end at (repeatable). Without any trust option the
+                              embedded AMD/Intel public roots are used; with --trust-root/--trust-store, only those named
   --allow-unchecked-platform  accept that no golden PCR values / container ids were given (still listed as not checked)
   --allow-simulation          accept original documents made in simulation mode (NO hardware evidence at all)
   --json                      one JSON document (spec/cli.schema.json): {"valid", "checks", "claims", "warnings",
@@ -69,7 +74,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw usageError(`${positionals.length ? 'exactly one' : 'an'} ATTESTATION is required`, USAGE);
   const opts: VerifyAibomOptions = verifyOptionsFrom(o, USAGE);
-  if (o.ignore?.length && !o.model?.length) throw usageError('--ignore needs --model', USAGE);
+  if (o.ignore?.length && !o.model?.length && o.hf === undefined) throw usageError('--ignore needs --model or --hf', USAGE);
   let ignore: ((n: string) => boolean) | undefined;
   try {
     ignore = o.ignore?.length ? globMatcher(o.ignore) : undefined;
@@ -82,7 +87,7 @@ export async function run(argv: string[]): Promise<number> {
   if (o.model?.length) opts.artifacts = modelVerifier(o.model, { ignore, onProgress: (d, t) => bar.update(d, t), onReport: (r) => (local = r) });
   // --hf: bound outputs against a pinned Hub commit (spec/hub.md), loaded only when asked for
   const hub = o.hf !== undefined || o['hf-endpoint'] !== undefined ? await import('../node/hub-verify.js') : undefined;
-  const hubRun = hub?.hubFromCli(o.hf, o['hf-endpoint'], process.env);
+  const hubRun = hub?.hubFromCli(o.hf, o['hf-endpoint'], process.env, ignore);
   if (hubRun && o.model?.length) throw usageError('give --model or --hf, not both', USAGE);
   if (hubRun) opts.artifacts = hubRun.artifacts;
   const doc = readInput(positionals[0]!, 'attestation');
@@ -98,7 +103,8 @@ export async function run(argv: string[]): Promise<number> {
     printJson({ ...verifyJson(r, local), ...(hubReport ? { hub: hubReport } : {}) });
   } else {
     const hubReport = hubRun?.report();
-    for (const line of hubReport ? hub!.hubReportLines(hubReport) : []) process.stdout.write(safe(line, 400) + '\n');
+    // hub lines escape their untrusted parts themselves (escaping the line again would double every backslash)
+    for (const line of hubReport ? hub!.hubReportLines(hubReport) : []) process.stdout.write(line + '\n');
     printVerifyReport(r, local, (s) => void process.stdout.write(s + '\n'));
   }
   return r.valid ? 0 : 1;

@@ -4,7 +4,9 @@ import { verifyConfidentialVmQuote } from '../tpm/cvm.js';
 import { loadAkPublic, sameKey } from '../tpm/keys.js';
 import type { PlainScheme } from '../tpm/plain-signature.js';
 import type { Check, QuoteVerification, VerifyQuoteInput } from '../tpm/quote.js';
+import type { CvmRules } from '../tpm/cvm-rules.js';
 import { verifySnpBoundQuote } from '../tpm/svsm.js';
+import type { HardwareRoots } from '../tpm/trust-hardware.js';
 import { UsageError } from './io.js';
 import type { readCvmFlags } from './quote-inputs.js';
 
@@ -22,14 +24,14 @@ export async function verifyCvmFromFlags(
   input: Omit<VerifyQuoteInput, 'akPublic'> & { akPublic: Uint8Array },
   o: Flags,
   akBytes: Uint8Array | undefined,
-  opts: { at?: Date; allowSha1?: boolean },
+  opts: { at?: Date; allowSha1?: boolean; roots: HardwareRoots; rules?: CvmRules },
 ): Promise<{ platform: string; claims: Record<string, unknown>; quote: QuoteVerification; checks: Check[] }> {
   const at = opts.at;
   if (cvm.snp) {
     if (!cvm.vcek) throw new UsageError('--snp-report needs --vcek (the VCEK/VLEK certificate)');
     if (!akBytes) throw new UsageError('--snp-report needs --ak (the AK public area the report binds)');
     if (!input.nonce) throw new UsageError('--snp-report needs --nonce (the report binds SHA-512(nonce ‖ AK))');
-    return verifySnpBoundQuote({ ...input, snpReport: cvm.snp, vcek: cvm.vcek, vcekChain: cvm.vcekChain, akPublic: akBytes, nonce: input.nonce }, { ...(at ? { at } : {}), allowDebug: o['allow-debug'] === true });
+    return verifySnpBoundQuote({ ...input, snpReport: cvm.snp, vcek: cvm.vcek, vcekChain: cvm.vcekChain, akPublic: akBytes, nonce: input.nonce }, { ...(at ? { at } : {}), allowDebug: o['allow-debug'] === true, amdRoots: opts.roots.amd, ...(opts.rules ? { rules: opts.rules } : {}) });
   }
   const fmt = o['signature-format'] ?? 'tpmt';
   if (fmt !== 'tpmt' && fmt !== 'plain') throw new UsageError(`--signature-format must be tpmt or plain, got '${fmt}'`);
@@ -47,7 +49,7 @@ export async function verifyCvmFromFlags(
       },
       ...(input.nonce ? { nonce: input.nonce } : {}),
     },
-    { ...(at ? { at } : {}), allowDebug: o['allow-debug'] === true, allowSha1: opts.allowSha1 === true },
+    { ...(at ? { at } : {}), allowDebug: o['allow-debug'] === true, allowSha1: opts.allowSha1 === true, amdRoots: opts.roots.amd, intelRoots: opts.roots.intel, ...(opts.rules ? { rules: opts.rules } : {}) },
   );
   // A given --ak must be the HCLAkPub the hardware report binds.
   if (akBytes && !sameKey(loadAkPublic(akBytes).material, v.quote.ak.material)) {

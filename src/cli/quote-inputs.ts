@@ -11,6 +11,13 @@ import type { QuoteVerification } from '../tpm/quote.js';
 import { TRUST_STORE_NAMES, trustStore, type TrustAnchorRule, type TrustStoreName } from '../tpm/trust-stores.js';
 import { tryUtf8Decode } from '../util/bytes.js';
 import { readInput, UsageError } from './io.js';
+import { safe } from './text.js';
+import { parseCvmPolicy } from '../aibom/cvm.js';
+import { readJson } from '../util/json.js';
+import type { CvmRules } from '../tpm/cvm-rules.js';
+import type { SnpProduct } from '../tpm/trust-amd.js';
+import { amdRootsFromCertificates, EMBEDDED_HARDWARE_ROOTS, resolveHardwareRoots, type AmdRoots, type HardwareRoots } from '../tpm/trust-hardware.js';
+import type { CertInput } from '../tpm/x509-der.js';
 
 /** parseArgs options the quote command adds for these inputs. */
 export const QUOTE_EXTRA_OPTIONS = {
@@ -26,10 +33,13 @@ export const QUOTE_EXTRA_OPTIONS = {
   'td-quote': { type: 'string' },
   'snp-report': { type: 'string' },
   'allow-debug': { type: 'boolean' },
+  'amd-roots': { type: 'string', multiple: true },
+  'intel-root': { type: 'string', multiple: true },
+  'cvm-policy': { type: 'string' },
 } as const;
 
 export const QUOTE_EXTRA_USAGE =
-  '[--signature-format tpmt|plain [--scheme rsassa|rsapss|ecdsa] [--hash sha256]] [--trust-store azure|gce]... [--no-require-aik-eku] [--allow-unrestricted-ak] [--hcl-report FILE (--vcek PEM [--vcek-chain PEM]... | --td-quote FILE) [--allow-debug]] [--snp-report FILE --vcek PEM [--vcek-chain PEM]...]';
+  '[--signature-format tpmt|plain [--scheme rsassa|rsapss|ecdsa] [--hash sha256]] [--trust-store azure|gce]... [--no-require-aik-eku] [--allow-unrestricted-ak] [--hcl-report FILE (--vcek PEM [--vcek-chain PEM]... | --td-quote FILE) [--allow-debug]] [--snp-report FILE --vcek PEM [--vcek-chain PEM]...] [--cvm-policy FILE] [--amd-roots PEM]... [--intel-root PEM]... [--trust-store amd|intel]...';
 
 type Extra = { [K in keyof typeof QUOTE_EXTRA_OPTIONS]?: (typeof QUOTE_EXTRA_OPTIONS)[K]['type'] extends 'boolean' ? boolean : (typeof QUOTE_EXTRA_OPTIONS)[K] extends { multiple: true } ? string[] : string };
 
@@ -47,13 +57,46 @@ export function readSignature(o: Extra & { signature: string }, akBytes: Uint8Ar
   return tpmtFromPlainSignature(sig, loadAkPublic(akBytes), { ...(o.scheme ? { scheme: o.scheme as PlainScheme } : {}), ...(o.hash ? { hash: o.hash } : {}) });
 }
 
-/** `--trust-store NAME`: anchors that carry their own EKU rule. */
+/** Stores of hardware vendor roots (confidential VMs), named beside the AK stores. */
+const HARDWARE_STORES = ['amd', 'intel'];
+
+/** `--trust-store NAME`: anchors that carry their own EKU rule (`amd`/`intel` name hardware roots: readHardwareRoots). */
 export function readTrustStores(names: string[] | undefined): TrustAnchorRule[] | undefined {
-  if (!names?.length) return undefined;
-  return names.flatMap((n) => {
-    if (!TRUST_STORE_NAMES.includes(n as TrustStoreName)) throw new UsageError(`--trust-store must be one of ${TRUST_STORE_NAMES.join(', ')}, got '${n}'`);
+  const ak = (names ?? []).filter((n) => !HARDWARE_STORES.includes(n));
+  if (!ak.length) return undefined;
+  return ak.flatMap((n) => {
+    if (!TRUST_STORE_NAMES.includes(n as TrustStoreName)) throw new UsageError(`--trust-store must be one of ${[...TRUST_STORE_NAMES, ...HARDWARE_STORES].join(', ')}, got '${safe(n, 40)}'`);
     return trustStore(n as TrustStoreName);
   });
+}
+
+/**
+ * Hardware roots of confidential VMs from the trust configuration (spec/confidential-vms.md §Hardware roots):
+ * `--amd-roots FILE` (ARK and ASK certificates), `--intel-root FILE`, `--trust-store amd|intel` for the embedded
+ * public ones. Nothing configured at all: the embedded roots (the documented default); AK trust configured
+ * (`trustConfigured`) without hardware roots: none.
+ */
+export function readHardwareRoots(o: { 'amd-roots'?: string[]; 'intel-root'?: string[]; 'trust-store'?: string[] }, trustConfigured: boolean): HardwareRoots {
+  const stores = o['trust-store'] ?? [];
+  let amd: AmdRoots | undefined = stores.includes('amd') ? { ...EMBEDDED_HARDWARE_ROOTS.amd } : undefined;
+  for (const f of o['amd-roots'] ?? []) {
+    const given = amdRootsFromCertificates(readTrustRoot(f));
+    for (const [p, r] of Object.entries(given)) {
+      if (amd?.[p as SnpProduct]) throw new UsageError(`ARK-${p} given twice (by --amd-roots files or with --trust-store amd)`);
+      amd = { ...amd, [p]: r };
+    }
+  }
+  let intel: CertInput[] | undefined = stores.includes('intel') ? [...EMBEDDED_HARDWARE_ROOTS.intel] : undefined;
+  for (const f of o['intel-root'] ?? []) intel = [...(intel ?? []), readTrustRoot(f)];
+  return resolveHardwareRoots({ ...(amd ? { amdRoots: amd } : {}), ...(intel ? { intelRoots: intel } : {}), trustConfigured });
+}
+
+/** `--cvm-policy FILE`: the `confidentialVm` rules of spec/policy.md (the object itself, or a policy carrying it). */
+export function readCvmPolicy(path: string | undefined): CvmRules | undefined {
+  if (path === undefined) return undefined;
+  const doc = readJson(readInput(path, 'CVM policy'), 'CVM policy');
+  const inner = doc !== null && typeof doc === 'object' && !Array.isArray(doc) && 'confidentialVm' in doc ? (doc as Record<string, unknown>).confidentialVm : doc;
+  return parseCvmPolicy(inner);
 }
 
 /** `--trust-root FILE`: PEM (one or more certificates) or DER. */

@@ -5,24 +5,7 @@
  * escaped, runs of spaces are shown by count, and the length is bounded. So an untrusted string can never start a
  * line, move the cursor, recolour the screen, reorder what follows it, or wrap a fake verdict onto its own line.
  */
-
-export { MAX_SHOWN, safe } from '../util/escape.js';
-
-/** Cuts a raw string to `max` code points (escape it with `safe` before printing). */
-export function cut(s: string, max: number): string {
-  const cps = [...s.slice(0, max * 2 + 1)];
-  return cps.length > max ? `${cps.slice(0, max).join('')}…` : s;
-}
-
-/**
- * A bounded, comma-separated list of untrusted names: at most `max` shown, then "and N more".
- * Not escaped: the caller escapes the line it is part of.
- */
-export function nameList(names: readonly string[], max = 5): string {
-  const shown = names.slice(0, max).map((n) => cut(n, 120));
-  const rest = names.length - shown.length;
-  return rest > 0 ? `${shown.join(', ')} and ${rest} more` : shown.join(', ');
-}
+export { MAX_SHOWN, safe, cut, nameList } from '../util/escape.js';
 
 /** Wraps already-safe text at spaces to `width` columns; continuation lines are indented by `indent` spaces. */
 export function wrap(text: string, width: number, indent = 2): string[] {

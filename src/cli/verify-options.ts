@@ -6,7 +6,7 @@ import type { VerifyAibomOptions } from '../aibom/types.js';
 import { tryFromHex } from '../util/bytes.js';
 import { tryParseIsoTime } from '../util/time.js';
 import { readInput, usageError } from './io.js';
-import { readTrustStores } from './quote-inputs.js';
+import { readHardwareRoots, readTrustStores } from './quote-inputs.js';
 import { safe } from './text.js';
 
 /** parseArgs options of the verification flags. */
@@ -19,6 +19,8 @@ export const VERIFY_FLAGS = {
   at: { type: 'string' },
   'trust-store': { type: 'string', multiple: true },
   'no-require-aik-eku': { type: 'boolean' },
+  'amd-roots': { type: 'string', multiple: true },
+  'intel-root': { type: 'string', multiple: true },
   'allow-unchecked-platform': { type: 'boolean' },
   'allow-simulation': { type: 'boolean' },
 } as const;
@@ -33,9 +35,14 @@ export interface VerifyFlagValues {
   at?: string;
   'trust-store'?: string[];
   'no-require-aik-eku'?: boolean;
+  'amd-roots'?: string[];
+  'intel-root'?: string[];
   'allow-unchecked-platform'?: boolean;
   'allow-simulation'?: boolean;
 }
+
+/** Whether any verification flag was given. */
+export const anyVerifyFlag = (o: VerifyFlagValues): boolean => Object.keys(VERIFY_FLAGS).some((k) => o[k as keyof VerifyFlagValues] !== undefined);
 
 /** VerifyAibomOptions from the flags (files read, hex and times parsed strictly); bad values are usage errors. */
 export function verifyOptionsFrom(o: VerifyFlagValues, usage: string): VerifyAibomOptions {
@@ -55,6 +62,10 @@ export function verifyOptionsFrom(o: VerifyFlagValues, usage: string): VerifyAib
   const stores = readTrustStores(o['trust-store']);
   if (stores) opts.anchorRules = stores;
   if (o['no-require-aik-eku']) opts.requireAikEku = false;
+  // Confidential-VM hardware roots: only the configured ones (spec/confidential-vms.md §Hardware roots).
+  const hw = readHardwareRoots(o, opts.trustAnchors !== undefined || stores !== undefined);
+  opts.amdRoots = hw.amd;
+  opts.intelRoots = hw.intel;
   if (o.measurements) opts.measurements = readInput(o.measurements, 'measurements file');
   if (o.containers) opts.containers = readInput(o.containers, 'containers file');
   if (o.policy) opts.policy = readInput(o.policy, 'policy file');

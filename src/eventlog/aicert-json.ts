@@ -4,9 +4,9 @@
  * starting from zero. The stored strings are hashed verbatim: they are never parsed and re-serialized.
  */
 import { MalformedInputError } from '../errors.js';
-import { tryUtf8Decode, utf8 } from '../util/bytes.js';
+import { utf8 } from '../util/bytes.js';
+import { LONE_SURROGATE, readJson } from '../util/json.js';
 import { TPM_ALG, hash } from '../util/hash.js';
-import { maxJsonDepth } from './cel-json.js';
 import type { EventLog, LogEvent } from './types.js';
 
 /** Options for parseAicertJson. */
@@ -25,8 +25,7 @@ export interface AicertJsonDecoded {
   json?: unknown;
 }
 
-// Lone UTF-16 surrogates cannot be encoded as UTF-8: the original (Python) could not have hashed them.
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+// Lone UTF-16 surrogates cannot be encoded as UTF-8: the original (Python) could not have hashed them (LONE_SURROGATE).
 
 // aicert event list: spec/eventlog-formats.md and https://github.com/mithril-security/aicert
 /** Parses an aicert JSON event list (bytes of the JSON array, or the already-parsed array of strings). */
@@ -34,17 +33,8 @@ export function parseAicertJson(input: Uint8Array | string[], opts: AicertJsonOp
   if (!opts || !Number.isInteger(opts.pcr) || opts.pcr < 0 || opts.pcr > 23) throw new TypeError('opts.pcr must be an integer 0..23');
   let items: unknown[];
   if (input instanceof Uint8Array) {
-    // Bytes: strict UTF-8, bounded nesting, then JSON.parse gives each string's value (escapes resolved).
-    const text = tryUtf8Decode(input);
-    if (text === undefined) throw new MalformedInputError('aicert JSON: not valid UTF-8', { offset: 0 });
-    const depth = maxJsonDepth(text, 2);
-    if (depth === undefined) throw new MalformedInputError('aicert JSON: nesting deeper than 2 (an array of strings)', { offset: 0 });
-    let v: unknown;
-    try {
-      v = JSON.parse(text);
-    } catch (e) {
-      throw new MalformedInputError(`aicert JSON: ${(e as Error).message}`, { offset: 0 });
-    }
+    // Bytes: the strict reader (spec/strict-encodings.md §JSON) resolves each string's escapes; nesting ≤ 2.
+    const v = readJson(input, 'aicert JSON', { maxDepth: 2, maxBytes: Number.MAX_SAFE_INTEGER });
     if (!Array.isArray(v)) throw new MalformedInputError('aicert JSON: expected an array of strings', { path: '$' });
     items = v;
   } else if (Array.isArray(input)) {
@@ -75,9 +65,8 @@ export function parseAicertJson(input: Uint8Array | string[], opts: AicertJsonOp
 // Display-only decoding: the event's own JSON, when it is JSON.
 function decode(s: string): AicertJsonDecoded {
   const out: AicertJsonDecoded = { string: s };
-  if (maxJsonDepth(s, 64) === undefined) return out;
   try {
-    const j: unknown = JSON.parse(s);
+    const j: unknown = readJson(s, 'aicert event', { maxDepth: 64 });
     out.json = j;
     if (j && typeof j === 'object' && typeof (j as Record<string, unknown>).event_type === 'string') {
       out.eventType = (j as Record<string, string>).event_type;

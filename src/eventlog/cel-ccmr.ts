@@ -7,6 +7,7 @@
 import { MalformedInputError } from '../errors.js';
 import { bytesEqual, toHex, tryFromHex } from '../util/bytes.js';
 import { digestSize, extend, hashName, TPM_ALG } from '../util/hash.js';
+import { storeOf } from './store.js';
 import type { EventLog } from './types.js';
 
 export const CEL_CCMR_TYPE = 108;
@@ -21,6 +22,8 @@ export function ccmrName(i: number): string {
 /** Replays the log's CCMR records: bank -> MR index -> value (each MR starts at zero). */
 export function replayCcmr(log: EventLog): Map<number, Map<number, Uint8Array>> {
   const out = new Map<number, Map<number, Uint8Array>>();
+  // Only CEL records carry a CCMR index: a TCG log (still in its compact store) has none and is not walked.
+  if (storeOf(log)) return out;
   for (const e of log.events) {
     const mr = (e.decoded as { ccmr?: number } | undefined)?.ccmr;
     if (mr === undefined) continue;

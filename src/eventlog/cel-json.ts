@@ -1,9 +1,12 @@
 /**
  * CEL-JSON (a JSON array of records) and JSON-seq (RFC 7464: records each preceded by 0x1E, as systemd writes
- * /run/log/systemd/tpm2-measure.log, without recnum), plus the record reader shared with CEL-CBOR.
+ * /run/log/systemd/tpm2-measure.log, without recnum), plus the record reader shared with CEL-CBOR. JSON is read by
+ * the project's strict reader (src/util/json.ts; spec/strict-encodings.md §JSON, §CEL field names): duplicate keys
+ * refused, JSON records use member names only, CBOR records integer keys or names but never both for one field.
  */
 import { MalformedInputError } from '../errors.js';
-import { tryFromHex, tryUtf8Decode } from '../util/bytes.js';
+import { tryFromHex } from '../util/bytes.js';
+import { isJsonWhitespace, readJson } from '../util/json.js';
 import {
   CEL_CONTENT, buildCelLog, celHashAlg, checkDigest, mgtName, pcclientContent, textOf,
   type CelContent, type CelRecord,
@@ -15,42 +18,11 @@ const MAX_DEPTH = 16;
 /** Records per log (a generous bound against memory exhaustion). */
 export const MAX_RECORDS = 1_000_000;
 
-/** Maximum [ / { nesting of a JSON text (strings skipped), or undefined when it exceeds `max`. */
-export function maxJsonDepth(text: string, max: number): number | undefined {
-  let depth = 0;
-  let deepest = 0;
-  let inStr = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inStr) {
-      if (c === 0x5c) i++;
-      else if (c === 0x22) inStr = false;
-    } else if (c === 0x22) inStr = true;
-    else if (c === 0x5b || c === 0x7b) {
-      if (++depth > max) return undefined;
-      if (depth > deepest) deepest = depth;
-    } else if (c === 0x5d || c === 0x7d) depth--;
-  }
-  return deepest;
-}
-
-// Strict UTF-8, bounded depth, then JSON.parse; errors carry the offset or record path.
-function parseJsonText(text: string, where: { offset?: number; path?: string }): unknown {
-  if (maxJsonDepth(text, MAX_DEPTH) === undefined) throw new MalformedInputError(`CEL-JSON: nesting deeper than ${MAX_DEPTH}`, where);
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new MalformedInputError(`CEL-JSON: ${(e as Error).message}`, where);
-  }
-}
-
 // CEL-JSON: TCG CEL v1.0 §5 (JSON encoding) https://trustedcomputinggroup.org/resource/canonical-event-log-format/
 /** Parses CEL-JSON: an array of records (or one record object, or `{"records": [...]}`). */
 export function parseCelJson(bytes: Uint8Array): EventLog {
   if (!(bytes instanceof Uint8Array)) throw new TypeError('CEL-JSON input must be a Uint8Array');
-  const text = tryUtf8Decode(bytes);
-  if (text === undefined) throw new MalformedInputError('CEL-JSON: not valid UTF-8', { offset: 0 });
-  const v = parseJsonText(text, { offset: 0 });
+  const v = readJson(bytes, 'CEL-JSON', { maxDepth: MAX_DEPTH, maxBytes: Number.MAX_SAFE_INTEGER });
   let list: unknown[];
   if (Array.isArray(v)) list = v;
   else if (isObj(v) && Array.isArray(v.records)) list = v.records;
@@ -66,26 +38,20 @@ export function parseCelJson(bytes: Uint8Array): EventLog {
 export function parseCelJsonSeq(bytes: Uint8Array): EventLog {
   if (!(bytes instanceof Uint8Array)) throw new TypeError('CEL JSON-seq input must be a Uint8Array');
   if (bytes[0] !== 0x1e) throw new MalformedInputError('CEL JSON-seq: does not start with 0x1E', { offset: 0 });
-  const text = tryUtf8Decode(bytes);
-  if (text === undefined) throw new MalformedInputError('CEL JSON-seq: not valid UTF-8', { offset: 0 });
   const records: CelRecord[] = [];
   const warnings: string[] = [];
-  // Split at each 0x1E (a single byte in UTF-8); consecutive separators are ignored (RFC 7464 §2.1).
+  // Split at each 0x1E (never inside a UTF-8 sequence); empty chunks between separators are ignored (RFC 7464 §2.1).
   let start = 1;
-  let byteOffset = 0;
-  const enc = new TextEncoder();
-  while (start <= text.length) {
-    let end = text.indexOf('\x1e', start);
-    if (end < 0) end = text.length;
-    const chunk = text.slice(start, end);
-    const at = byteOffset + 1;
-    byteOffset += 1 + enc.encode(chunk).length;
+  while (start <= bytes.length) {
+    let end = bytes.indexOf(0x1e, start);
+    if (end < 0) end = bytes.length;
+    const at = start;
     start = end + 1;
-    if (chunk.trim() === '') continue;
+    if (isJsonWhitespace(bytes, at, end)) continue;
     // A record not ended by LF may have been cut by a crashed writer (RFC 7464 §2.2): warn, the digest still counts.
-    if (!chunk.endsWith('\n')) warnings.push(`CEL JSON-seq record ${records.length} (offset ${at}) is not terminated by LF`);
+    if (bytes[end - 1] !== 0x0a) warnings.push(`CEL JSON-seq record ${records.length} (offset ${at}) is not terminated by LF`);
     if (records.length >= MAX_RECORDS) throw new MalformedInputError(`CEL JSON-seq: more than ${MAX_RECORDS} records`, { offset: at });
-    const v = parseJsonText(chunk, { offset: at, path: `record ${records.length}` });
+    const v = readJson(bytes.subarray(at, end), 'CEL JSON-seq', { maxDepth: MAX_DEPTH, offset: at, noBom: true, maxBytes: Number.MAX_SAFE_INTEGER });
     records.push(celRecordFromValue(v, 'json', `record ${records.length}`, at));
   }
   if (records.length === 0) throw new MalformedInputError('CEL JSON-seq: no records', { offset: 0 });
@@ -96,12 +62,16 @@ type Obj = Record<string, unknown>;
 function isObj(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
 }
-// A member under its CEL-JSON name or its CBOR integer key.
-function pick(o: Obj, name: string, key: number): unknown {
-  return name in o ? o[name] : o[String(key)];
+// A member: by name in JSON; in CBOR by integer key or by name, never both (spec/strict-encodings.md §CEL field names).
+function pick(o: Obj, name: string, key: number, enc: 'json' | 'cbor', path: string, offset: number): unknown {
+  const byName = Object.hasOwn(o, name);
+  const byKey = Object.hasOwn(o, String(key));
+  if (byKey && enc === 'json') fail(`ambiguous field: CEL-JSON names its members ("${name}"), the integer key "${key}" is refused`, path, offset);
+  if (byKey && byName) fail(`ambiguous field: both "${name}" and integer key ${key}`, path, offset);
+  return byName ? o[name] : o[String(key)];
 }
-function has(o: Obj, name: string, key: number): boolean {
-  return name in o || String(key) in o;
+function has(o: Obj, name: string, key: number, enc: 'json' | 'cbor', path: string, offset: number): boolean {
+  return pick(o, name, key, enc, path, offset) !== undefined;
 }
 function fail(msg: string, path: string, offset: number): never {
   throw new MalformedInputError(`CEL: ${msg}`, { path, offset });
@@ -125,20 +95,20 @@ function bytesOf(v: unknown, enc: 'json' | 'cbor', path: string, offset: number)
 export function celRecordFromValue(v: unknown, enc: 'json' | 'cbor', path: string, offset: number): CelRecord {
   if (!isObj(v)) fail('record is not an object', path, offset);
   const rec: CelRecord = { digests: [], content: { kind: 'unknown', contentType: -1 }, offset };
-  if (has(v, 'recnum', 0)) rec.recnum = uint(pick(v, 'recnum', 0), `${path}.recnum`, offset);
-  if (has(v, 'pcr', 1)) rec.pcr = uint(pick(v, 'pcr', 1), `${path}.pcr`, offset, 0xffffffff);
-  if (has(v, 'nv_index', 2)) rec.nvIndex = uint(pick(v, 'nv_index', 2), `${path}.nv_index`, offset, 0xffffffff);
+  if (has(v, 'recnum', 0, enc, path, offset)) rec.recnum = uint(pick(v, 'recnum', 0, enc, path, offset), `${path}.recnum`, offset);
+  if (has(v, 'pcr', 1, enc, path, offset)) rec.pcr = uint(pick(v, 'pcr', 1, enc, path, offset), `${path}.pcr`, offset, 0xffffffff);
+  if (has(v, 'nv_index', 2, enc, path, offset)) rec.nvIndex = uint(pick(v, 'nv_index', 2, enc, path, offset), `${path}.nv_index`, offset, 0xffffffff);
   // digests: [{hashAlg, digest}] (CBOR: [{0: alg, 1: bstr}]).
-  const ds = pick(v, 'digests', 3);
+  const ds = pick(v, 'digests', 3, enc, path, offset);
   if (!Array.isArray(ds)) fail('digests is not an array', `${path}.digests`, offset);
   rec.digests = ds.map((d: unknown, j): EventDigest => {
     const p = `${path}.digests[${j}]`;
     if (!isObj(d)) fail('digest is not an object', p, offset);
-    return checkDigest(celHashAlg(pick(d, 'hashAlg', 0)), bytesOf(pick(d, 'digest', 1), enc, `${p}.digest`, offset), { path: p, offset });
+    return checkDigest(celHashAlg(pick(d, 'hashAlg', 0, enc, path, offset)), bytesOf(pick(d, 'digest', 1, enc, path, offset), enc, `${p}.digest`, offset), { path: p, offset });
   });
-  const ct = pick(v, 'content_type', 9);
+  const ct = pick(v, 'content_type', 9, enc, path, offset);
   if (ct === undefined) fail('content_type missing', path, offset);
-  rec.content = content(ct, pick(v, 'content', 10), enc, `${path}.content`, offset);
+  rec.content = content(ct, pick(v, 'content', 10, enc, path, offset), enc, `${path}.content`, offset);
   return rec;
 }
 
@@ -148,22 +118,22 @@ function content(ct: unknown, c: unknown, enc: 'json' | 'cbor', path: string, of
   switch (name) {
     case 'cel_mgt': {
       if (!isObj(c)) fail('cel content is not an object', path, offset);
-      const t = pick(c, 'type', 0);
+      const t = pick(c, 'type', 0, enc, path, offset);
       const mgt = typeof t === 'string' ? mgtByName(t, path, offset) : uint(t, `${path}.type`, offset);
       const out: CelContent = { kind: 'cel_mgt', mgtType: mgt, mgtName: mgtName(mgt) };
-      if (has(c, 'data', 1)) out.data = plain(pick(c, 'data', 1));
+      if (has(c, 'data', 1, enc, path, offset)) out.data = plain(pick(c, 'data', 1, enc, path, offset));
       return out;
     }
     case 'pcclient_std': {
       if (!isObj(c)) fail('pcclient_std content is not an object', path, offset);
-      const data = bytesOf(pick(c, 'event_data', 1), enc, `${path}.event_data`, offset);
-      return pcclientContent(pick(c, 'event_type', 0), data, { path: `${path}.event_type`, offset });
+      const data = bytesOf(pick(c, 'event_data', 1, enc, path, offset), enc, `${path}.event_data`, offset);
+      return pcclientContent(pick(c, 'event_type', 0, enc, path, offset), data, { path: `${path}.event_type`, offset });
     }
     case 'ima_template': {
       if (!isObj(c)) fail('ima_template content is not an object', path, offset);
-      const tn = pick(c, 'template_name', 0);
+      const tn = pick(c, 'template_name', 0, enc, path, offset);
       if (typeof tn !== 'string') fail('template_name is not a string', path, offset);
-      return { kind: 'ima_template', templateName: tn, templateData: bytesOf(pick(c, 'template_data', 1), enc, path, offset) };
+      return { kind: 'ima_template', templateName: tn, templateData: bytesOf(pick(c, 'template_data', 1, enc, path, offset), enc, path, offset) };
     }
     case 'ima_tlv':
       return { kind: 'ima_tlv', raw: bytesOf(c, enc, path, offset) };
@@ -190,7 +160,7 @@ function content(ct: unknown, c: unknown, enc: 'json' | 'cbor', path: string, of
 
 function mgtByName(t: string, path: string, offset: number): number {
   const m: Record<string, number> = { cel_version: 1, firmware_end: 2, cel_timestamp: 80, state_trans: 81 };
-  return m[t] ?? fail(`unknown cel management type ${JSON.stringify(t).slice(0, 40)}`, path, offset);
+  return Object.hasOwn(m, t) ? m[t]! : fail(`unknown cel management type ${JSON.stringify(t).slice(0, 40)}`, path, offset);
 }
 // Decoded CBOR may carry Buffers and bigints; keep values JSON-friendly.
 function plain(v: unknown): unknown {

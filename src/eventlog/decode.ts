@@ -100,9 +100,15 @@ function decodeByType(type: number, data: Uint8Array, base: number): unknown {
  * `base` is the data's byte offset in the log, for error messages.
  */
 export function decodeEventData(type: number, data: Uint8Array, base = 0): unknown {
+  // Only the message of a decoder error is kept: skip V8's stack capture, which dominates a log of failing events.
+  const E = Error as { stackTraceLimit?: number };
+  const limit = E.stackTraceLimit;
+  if (typeof limit === 'number') E.stackTraceLimit = 0;
   try {
     return decodeByType(type, data, base);
   } catch (e) {
     return { error: e instanceof Error ? e.message : String(e) };
+  } finally {
+    if (typeof limit === 'number') E.stackTraceLimit = limit;
   }
 }

@@ -6,6 +6,7 @@ export { decodeEventData } from './decode.js';
 export { decodeDevicePath, MAX_DEVICE_PATH_NODES, type DevicePath, type DevicePathNode } from './devicepath.js';
 export { parseSpecId, type SpecIdEvent } from './tcg-specid.js';
 export { replay, initialPcrValue, type ReplayOptions } from './replay.js';
+export { eventCount, iterEvents } from './store.js';
 export { verifyLog, type VerifyLogOptions, type LogVerification, type PcrVerdict, type PolicyFinding } from './verify.js';
 export type { FindingCode } from './verify-findings.js';
 export { compareLog, type LogComparison, type PcrComparison, type ComparisonStatus } from './compare.js';

@@ -8,6 +8,7 @@
 import { MalformedInputError } from '../errors.js';
 import { digestSize, hash, hashName } from '../util/hash.js';
 import { MAX_PCR } from './names.js';
+import { FLAG_NO_EXTEND, forEachDigest, storeOf, storePcr, type TcgEventStore } from './store.js';
 import type { EventLog, LogEvent, PcrBanks } from './types.js';
 
 /** Options for replay. */
@@ -40,10 +41,35 @@ function extendInto(alg: number, pcrValue: Uint8Array, digest: Uint8Array, scrat
   return hash(alg, scratch);
 }
 
+/** Extends one digest into `out`, creating the bank and the PCR's initial value on first use. */
+function extendOne(log: EventLog, out: PcrBanks, scratch: Map<number, Uint8Array>, pcr: number, alg: number, digest: Uint8Array): void {
+  let bank = out.get(alg);
+  if (!bank) out.set(alg, (bank = new Map()));
+  let buf = scratch.get(alg);
+  if (!buf) scratch.set(alg, (buf = new Uint8Array(2 * digest.length)));
+  const cur = bank.get(pcr) ?? initialPcrValue(log, alg, pcr);
+  bank.set(pcr, extendInto(alg, cur, digest, buf));
+}
+
+/** Replay straight from a TCG event store: no event objects (digest sizes were checked against the SpecID table). */
+function replayStore(log: EventLog, s: TcgEventStore, only: Set<number> | undefined): PcrBanks {
+  const out: PcrBanks = new Map();
+  const scratch = new Map<number, Uint8Array>();
+  for (let i = 0; i < s.count; i++) {
+    const pcr = storePcr(s, i);
+    if (s.flags[i]! & FLAG_NO_EXTEND || pcr > MAX_PCR || (only && !only.has(pcr))) continue;
+    forEachDigest(s, i, (alg, at, size) => extendOne(log, out, scratch, pcr, alg, s.bytes.subarray(at, at + size)));
+  }
+  return out;
+}
+
 /** Replays the log: bank alg id -> PCR index -> value, for every PCR with at least one extending event. */
 export function replay(log: EventLog, opts: ReplayOptions = {}): PcrBanks {
-  if (!log || !Array.isArray(log.events)) throw new TypeError('log must be an EventLog');
   const only = opts.pcrs ? new Set(opts.pcrs) : undefined;
+  // A TCG log still in its compact store is replayed from it, without building event objects.
+  const s = log ? storeOf(log) : undefined;
+  if (s) return replayStore(log, s, only);
+  if (!log || !Array.isArray(log.events)) throw new TypeError('log must be an EventLog');
   const out: PcrBanks = new Map();
   const scratch = new Map<number, Uint8Array>();
   for (const e of log.events) {
@@ -55,12 +81,7 @@ export function replay(log: EventLog, opts: ReplayOptions = {}): PcrBanks {
       if (d.digest.length !== size) {
         throw new MalformedInputError(`event ${e.index}: ${hashName(d.alg)} digest is ${d.digest.length} bytes, expected ${size}`, { offset: e.offset });
       }
-      let bank = out.get(d.alg);
-      if (!bank) out.set(d.alg, (bank = new Map()));
-      let buf = scratch.get(d.alg);
-      if (!buf) scratch.set(d.alg, (buf = new Uint8Array(2 * size)));
-      const cur = bank.get(e.pcr) ?? initialPcrValue(log, d.alg, e.pcr);
-      bank.set(e.pcr, extendInto(d.alg, cur, d.digest, buf));
+      extendOne(log, out, scratch, e.pcr, d.alg, d.digest);
     }
   }
   return out;

@@ -1,5 +1,5 @@
 /**
- * EV_NO_ACTION structures: TCG_EfiSpecIDEvent (Spec ID Event03), StartupLocality and SP800-155 Event3.
+ * EV_NO_ACTION structures: TCG_EfiSpecIDEvent (Spec ID Event03), StartupLocality and SP800-155 Event/Event2/Event3.
  * TCG PC Client Platform Firmware Profile r1.06 §10.4.5.1 (Spec ID), §10.4.5.3 (StartupLocality), §10.4.5.2 (SP800-155)
  * https://trustedcomputinggroup.org/resource/pc-client-specific-platform-firmware-profile-specification/
  */
@@ -91,31 +91,64 @@ export function parseStartupLocality(data: Uint8Array, base: number): number {
   return loc;
 }
 
-/** Decodes TCG_Sp800_155_PlatformId_Event2/3 (Event3 adds the RIM and platform-certificate locators). */
+/** Most zero bytes accepted after an SP800-155 structure: the 8-byte alignment of the firmware's GUIDed HOB. */
+const SP800_155_MAX_PAD = 7;
+
+/** Reads a u8-size-prefixed string; the size counts a NUL terminator when the firmware writes one (Google's does). */
+function sizedString(r: Reader, f: string): string {
+  return text(r.bytesN(r.u8(`${f}Size`), f));
+}
+
+/** Event3 locators: type u32 (0 raw, 1 URI, 2 device path, 3 UEFI variable), size u32, bytes. */
+function locator(r: Reader, f: string): { type: number; typeName: string; data: string; text?: string } {
+  const type = r.u32le(`${f}Type`);
+  const loc = r.bytesN(r.u32le(`${f}Size`), f);
+  const typeName = ['raw', 'uri', 'devicePath', 'variable'][type] ?? `unknown(${type})`;
+  // A URI is shown as text; a variable locator as its GUID and UCS-2 name.
+  const shown = type === 1 ? text(loc) : type === 3 && loc.length >= 18 ? `${guidToString(loc.subarray(0, 16))}-${ucs2(loc.subarray(16))}` : undefined;
+  return { type, typeName, data: toHex(loc), ...(shown !== undefined ? { text: shown } : {}) };
+}
+
+function ucs2(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i + 1 < b.length; i += 2) {
+    const c = b[i]! | (b[i + 1]! << 8);
+    if (c === 0) break;
+    s += String.fromCharCode(c);
+  }
+  return s;
+}
+
+/**
+ * Decodes TCG_Sp800_155_PlatformId_Event (vendor id and manifest GUID), Event2 (adds platform and firmware
+ * strings) and Event3 (adds the RIM and platform-certificate locators). Google's firmware logs the event from a
+ * GUIDed HOB whose data size is rounded up to 8 bytes: up to 7 zero bytes after the structure are padding
+ * (reported as `padding`); anything else after it is malformed. spec/eventlog.md §SP800-155.
+ */
 function parseSp800155(data: Uint8Array, base: number): Record<string, unknown> {
   const r = new Reader(data, 'SP800-155', base);
   const signature = text(r.bytesN(16, 'signature'));
-  const str = (f: string) => text(r.bytesN(r.u8(`${f}Size`), f));
-  const out: Record<string, unknown> = {
-    signature,
-    vendorId: r.u32le('vendorId'),
-    referenceManifestGuid: guidToString(r.bytesN(16, 'referenceManifestGuid')),
-    platformManufacturer: str('platformManufacturerStr'),
-    platformModel: str('platformModel'),
-    platformVersion: str('platformVersion'),
-    firmwareManufacturer: str('firmwareManufacturerStr'),
-    firmwareManufacturerId: r.u32le('firmwareManufacturerId'),
-    firmwareVersion: str('firmwareVersion'),
-  };
-  if (signature.endsWith('3')) {
-    // Event3 locators: type u32, size u32, bytes.
-    for (const f of ['rimLocator', 'platformCertLocator']) {
-      const type = r.u32le(`${f}Type`);
-      const loc = r.bytesN(r.u32le(`${f}Size`), f);
-      out[f] = { type, data: toHex(loc) };
-    }
+  const out: Record<string, unknown> = { signature, vendorId: r.u32le('vendorId'), referenceManifestGuid: guidToString(r.bytesN(16, 'referenceManifestGuid')) };
+  const version = signature === 'SP800-155 Event3' ? 3 : signature === 'SP800-155 Event2' ? 2 : signature === 'SP800-155 Event' ? 1 : r.fail(`unknown SP800-155 signature "${signature.slice(0, 16)}"`, 0);
+  if (version >= 2) {
+    out.platformManufacturer = sizedString(r, 'platformManufacturerStr');
+    out.platformModel = sizedString(r, 'platformModel');
+    out.platformVersion = sizedString(r, 'platformVersion');
+    out.firmwareManufacturer = sizedString(r, 'firmwareManufacturerStr');
+    out.firmwareManufacturerId = r.u32le('firmwareManufacturerId');
+    out.firmwareVersion = sizedString(r, 'firmwareVersion');
   }
-  r.end();
+  if (version === 3) {
+    out.rimLocator = locator(r, 'rimLocator');
+    out.platformCertLocator = locator(r, 'platformCertLocator');
+  }
+  // HOB alignment padding: zeros only, fewer than 8.
+  const padAt = r.offset;
+  const pad = r.bytesN(r.remaining, 'padding');
+  const nz = pad.findIndex((b) => b !== 0);
+  if (nz >= 0) r.fail('non-zero bytes after the SP800-155 structure', padAt + nz);
+  if (pad.length > SP800_155_MAX_PAD) r.fail(`${pad.length} bytes after the SP800-155 structure (at most ${SP800_155_MAX_PAD} zero bytes of alignment)`, padAt);
+  if (pad.length) out.padding = pad.length;
   return out;
 }
 

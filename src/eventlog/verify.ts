@@ -11,6 +11,7 @@ import { hashName } from '../util/hash.js';
 import { policyFindings, type PolicyFinding } from './verify-findings.js';
 import { MAX_PCR } from './names.js';
 import { extendsPcr, initialPcrValue, replay } from './replay.js';
+import { iterEvents, storeOf } from './store.js';
 import type { EventLog, LogEvent, PcrBanks } from './types.js';
 import { exitBootServicesCandidates, type WorkaroundName } from './workarounds.js';
 
@@ -67,7 +68,7 @@ function promisedBanks(log: EventLog, evs: LogEvent[]): number[] {
 
 /** Validates the caller's arguments (TypeError on misuse). */
 function checkArgs(log: EventLog, quoted: PcrBanks, pcrs: readonly number[] | undefined): void {
-  if (!log || !Array.isArray(log.events) || !Array.isArray(log.banks)) throw new TypeError('log must be an EventLog');
+  if (!log || !(storeOf(log) || Array.isArray(log.events)) || !Array.isArray(log.banks)) throw new TypeError('log must be an EventLog');
   if (!(quoted instanceof Map)) throw new TypeError('quoted must be a PcrBanks Map');
   for (const p of pcrs ?? []) if (!Number.isInteger(p) || p < 0 || p > MAX_PCR) throw new TypeError(`invalid PCR index ${p}`);
 }
@@ -91,7 +92,8 @@ function mismatches(evLog: EventLog, p: number, compare: number[], quoted: PcrBa
 export function verifyLog(log: EventLog, quoted: PcrBanks, opts: VerifyLogOptions = {}): LogVerification {
   checkArgs(log, quoted, opts.pcrs);
   const byPcr = new Map<number, LogEvent[]>();
-  for (const e of log.events) if (extendsPcr(e)) (byPcr.get(e.pcr) ?? byPcr.set(e.pcr, []).get(e.pcr)!).push(e);
+  // Grouping reads only PCRs and digests: store events are built undecoded (decoding runs once, for the result).
+  for (const e of iterEvents(log, false)) if (extendsPcr(e)) (byPcr.get(e.pcr) ?? byPcr.set(e.pcr, []).get(e.pcr)!).push(e);
   const relied = [...new Set(opts.pcrs ?? [...byPcr.keys()])].sort((a, b) => a - b);
   const failures: Failure[] = [];
   const verdicts: PcrVerdict[] = [];

@@ -5,7 +5,7 @@
  * (`X-Repo-Commit`). Browser-safe (fetch, ReadableStream). Spec: spec/hub.md §2–3, §6.
  */
 import { VerificationError, MalformedInputError, type VerificationCode } from '../errors.js';
-import { checkJson } from '../aibom/json.js';
+import { readJson } from '../util/json.js';
 import { concat } from '../util/bytes.js';
 
 export interface HubHttpOptions {
@@ -148,12 +148,14 @@ export class HubHttp {
     } catch {
       return fail('HUB_RESPONSE_INVALID', `the Hub's answer for ${new URL(url).pathname.slice(0, 200)} is not UTF-8`);
     }
+    // The project's strict reader (spec/strict-encodings.md §JSON): one pass, duplicates and deep nesting refused.
+    let value: unknown;
     try {
-      checkJson(text, 'Hub answer', 64);
+      value = readJson(text, 'Hub answer', { maxDepth: 64, maxBytes: Number.MAX_SAFE_INTEGER });
     } catch (e) {
       return fail('HUB_RESPONSE_INVALID', `the Hub's answer for ${new URL(url).pathname.slice(0, 200)} is not valid JSON: ${(e as Error).message}`);
     }
-    return { value: JSON.parse(text) as unknown, res, text };
+    return { value, res, text };
   }
 
   /**

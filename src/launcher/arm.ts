@@ -5,6 +5,7 @@
  */
 import { optionalImport } from './optional.js';
 import { request as httpsRequest } from 'node:https';
+import { readJson } from '../util/json.js';
 
 export const ARM_ENDPOINT = 'https://management.azure.com';
 export const ARM_SCOPE = 'https://management.azure.com/.default';
@@ -303,7 +304,7 @@ async function jsonBody(r: Response): Promise<Json> {
   const text = await r.text();
   if (!text.trim()) return {};
   try {
-    const v = JSON.parse(text) as unknown;
+    const v = readJson(text, 'ARM answer', { maxDepth: 64 });
     return v && typeof v === 'object' ? (v as Json) : {};
   } catch {
     throw new CloudError('MalformedResponse', `ARM returned non-JSON (status ${r.status})`);

@@ -19,6 +19,7 @@ import { toHex } from '../util/bytes.js';
 import { parseCert } from '../tpm/x509-cert.js';
 import { buildPath } from '../tpm/x509-path.js';
 import { ATLS_EXPORTER_BYTES, ATLS_EXPORTER_LABEL, launchEvent, NONCE_BYTES, PCR_LAUNCH, type AtlsResponse } from '../wire/protocol.js';
+import { readJson } from '../util/json.js';
 
 export interface AtlsOptions {
   /** AK trust anchors (default: the embedded Azure vTPM root 2023). */
@@ -132,7 +133,7 @@ export async function attestRunner(baseUrl: string, o: AtlsOptions = {}): Promis
   const checks: Check[] = [];
   let doc: AtlsResponse;
   try {
-    doc = JSON.parse(body) as AtlsResponse;
+    doc = readJson(body, '/aTLS answer', { maxDepth: 64 }) as AtlsResponse;
   } catch {
     return fail('ATLS_MALFORMED', 'the /aTLS answer is not JSON', checks);
   }

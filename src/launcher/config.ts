@@ -3,7 +3,8 @@
  * Syntax: spec/runner-protocol.md §Config. Every error names the file and the offending line.
  */
 import { readFile } from 'node:fs/promises';
-import { isMap, isScalar, type Node } from 'yaml';
+import type { Node } from 'yaml';
+import { isMap, isScalar } from '../wire/yaml.js';
 import { ConfigError, findPair, parseAxolotlConfig, scalarString, type Fail, type PinnedDataset, type PinnedRepo } from '../wire/config.js';
 import { checkSecurityType, type SecurityType } from './confidential.js';
 
@@ -66,8 +67,8 @@ export async function loadConfig(path: string): Promise<LauncherConfig> {
 }
 
 /** Validates config text (axolotl rules: src/wire/config.ts) and the `aicert.azure` section; `file` names messages. */
-export function parseConfig(text: string, file = 'aicert.yaml'): LauncherConfig {
-  const c = parseAxolotlConfig(text, file);
+export async function parseConfig(text: string, file = 'aicert.yaml'): Promise<LauncherConfig> {
+  const c = await parseAxolotlConfig(text, file);
   const az = c.section && findPair(c.section.node, 'azure');
   const azure = az ? readAzureSection(az.value as Node | null, c.section!.fail) : {};
   return { file: c.file, text: c.text, axolotlYaml: c.axolotlYaml, baseModel: c.baseModel, datasets: c.datasets, azure, aicert: c.aicert };

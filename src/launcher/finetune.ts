@@ -9,7 +9,7 @@ import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { launchEvent } from '../wire/protocol.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { parseStrictJson } from '../aibom/json.js';
+import { readJson } from '../util/json.js';
 import { verifyAibom } from '../aibom/verify.js';
 import type { ArtifactVerifier, VerifyAibomOptions, VerifyAibomResult } from '../aibom/types.js';
 import { MalformedInputError, PolicyError, VerificationError } from '../errors.js';
@@ -84,7 +84,7 @@ export function sameSession(legacy: Uint8Array, v1: Uint8Array | undefined, sess
   const json = (b: Uint8Array): Record<string, any> => {
     try {
       // The project's one strict JSON reader: duplicate keys and depth bombs cannot pass the session check.
-      return parseStrictJson(b, 'final document') as Record<string, any>;
+      return readJson(b, 'final document') as Record<string, any>;
     } catch {
       return bad('not JSON');
     }

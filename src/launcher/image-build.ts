@@ -20,6 +20,7 @@ import { parseTcgLog } from '../eventlog/tcg.js';
 import { toHex } from '../util/bytes.js';
 import { TPM_ALG } from '../util/hash.js';
 import { bootImage } from './qemu.js';
+import { readJson } from '../util/json.js';
 
 export interface ImageBuildOptions {
   out: string;
@@ -119,7 +120,7 @@ export async function buildImage(o: ImageBuildOptions): Promise<{ manifest: Imag
   const out = resolve(o.out);
   await mkdir(out, { recursive: true });
   await runBuildScript(o, out);
-  const build = JSON.parse(await readFile(join(out, 'build.json'), 'utf8')) as Record<string, unknown> & { source_date_epoch: number; trainer: { name: string; id: string } };
+  const build = readJson(new Uint8Array(await readFile(join(out, 'build.json'))), 'build.json') as Record<string, unknown> & { source_date_epoch: number; trainer: { name: string; id: string } };
   const uki = new Uint8Array(await readFile(join(out, 'uki.efi')));
   const qemu = predicted(uki, 'ovmf'), azure = predicted(uki, 'azure-trusted-launch');
   const ref = o.referenceBoot === false ? undefined : await referenceBoot(out, qemu, log);

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { ArmClient } from './arm.js';
 import type { ContainerRef, StorageAuth } from './blob.js';
 import { optionalImport } from './optional.js';
+import { readJson } from '../util/json.js';
 
 export const GALLERY_API = '2023-07-03';
 const CHUNK = 4 << 20;
@@ -55,7 +56,7 @@ function checkOptions(o: ImageUploadOptions): void {
 
 /** The VHD's size and sha256, which must equal manifest.json's (a changed file is never uploaded). */
 async function checkedVhd(imageDir: string): Promise<{ path: string; size: number; sha256: string }> {
-  const manifest = JSON.parse(await readFile(join(imageDir, 'manifest.json'), 'utf8')) as { artifacts?: Record<string, { size: number; sha256: string }> };
+  const manifest = readJson(new Uint8Array(await readFile(join(imageDir, 'manifest.json'))), 'manifest.json') as { artifacts?: Record<string, { size: number; sha256: string }> };
   const want = manifest.artifacts?.['disk.vhd'];
   if (!want) throw new Error(`${imageDir}/manifest.json lists no disk.vhd`);
   const path = join(imageDir, 'disk.vhd');

@@ -1,16 +1,17 @@
 /**
  * Boots the runner image locally (spec/runner-image.md §Local mode): QEMU q35 + OVMF + swtpm, TCG (KVM when
- * /dev/kvm is usable), the image's raw disk read-only, the runner's port 443 forwarded to a loopback port, the launch
+ * a probe shows it boots OVMF, src/launcher/qemu-accel.ts), the image's raw disk read-only, the runner's port 443 forwarded to a loopback port, the launch
  * nonce and the input mirror passed through fw_cfg (not measured: the runner measures both). The machine is the same
  * for the reference boot of `aicert image build` and for `aicert finetune --qemu`, so PCRs 0-7 match. QEMU and swtpm
  * are stopped by PID on every path.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants, copyFileSync, existsSync } from 'node:fs';
+import { copyFileSync, existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { qemuAccel, type QemuAccel } from './qemu-accel.js';
 import { freePort, startVmTpm, stopProcess, type VmTpm } from './qemu-tpm.js';
 
 export const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
@@ -49,15 +50,6 @@ export interface BootedVm {
   stop(): Promise<void>;
 }
 
-const kvmUsable = (): boolean => {
-  try {
-    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 /**
  * Framed blocks `@@AICERT BEGIN name` / base64 / `@@AICERT END name sha256` of a serial log; checks each digest. One
  * pass over the lines (the log is the guest's and is read again at every poll): a BEGIN line opens a block (replacing
@@ -89,9 +81,9 @@ export function parseFramedBlocks(serial: string): Map<string, Uint8Array> {
 }
 
 /** The QEMU argument list (one machine for every boot of the image). */
-function qemuArgs(disk: string, vars: string, sock: string, serial: string, port: number, nonceHex: string, mirror: string): string[] {
+function qemuArgs(accel: QemuAccel, disk: string, vars: string, sock: string, serial: string, port: number, nonceHex: string, mirror: string): string[] {
   return [
-    '-nodefaults', '-no-user-config', '-machine', 'q35', '-accel', kvmUsable() ? 'kvm' : 'tcg', '-smp', '1', '-m', String(MEMORY_MIB),
+    '-nodefaults', '-no-user-config', '-machine', 'q35', '-accel', accel, '-smp', '1', '-m', String(MEMORY_MIB),
     '-display', 'none', '-no-reboot',
     '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${OVMF_CODE}`, '-drive', `if=pflash,format=raw,unit=1,file=${vars}`,
     '-chardev', `socket,id=tpmc,path=${sock}`, '-tpmdev', 'emulator,id=tpm0,chardev=tpmc', '-device', 'tpm-tis,tpmdev=tpm0',
@@ -125,8 +117,9 @@ export async function bootImage(o: BootOptions): Promise<BootedVm> {
     if (!o.mirrorTar) await writeFile(mirror, Buffer.alloc(10240));
     const port = o.hostPort ?? (await freePort());
     const t0 = Date.now();
-    log(`booting ${disk} (${kvmUsable() ? 'KVM' : 'TCG'}), runner on 127.0.0.1:${port}`);
-    qemu = spawn('qemu-system-x86_64', qemuArgs(disk, join(work, 'vars.fd'), tpm.socket, serialFile, port, o.nonceHex, mirror), { stdio: ['ignore', 'ignore', 'pipe'] });
+    const accel = await qemuAccel(OVMF_CODE, OVMF_VARS);
+    log(`booting ${disk} (${accel.toUpperCase()}), runner on 127.0.0.1:${port}`);
+    qemu = spawn('qemu-system-x86_64', qemuArgs(accel, disk, join(work, 'vars.fd'), tpm.socket, serialFile, port, o.nonceHex, mirror), { stdio: ['ignore', 'ignore', 'pipe'] });
     let qemuErr = '';
     qemu.stderr!.setEncoding('utf8').on('data', (d: string) => (qemuErr += d));
     const end = t0 + (o.timeoutMs ?? 900_000);

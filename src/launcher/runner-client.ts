@@ -7,6 +7,7 @@ import type { StorageUploadResponse } from '../wire/protocol.js';
 import type { UploadJobStatus, UploadStartRequest } from '../wire/upload.js';
 import { abortableSleep } from './arm.js';
 import type { AtlsSession } from './atls.js';
+import { readJson } from '../util/json.js';
 
 /** The runner could not be reached, answered an error, or reported a failed fine-tune. */
 export class RunnerError extends Error {
@@ -56,7 +57,7 @@ export class RunnerClient {
     if (ok.includes(r.status)) return r;
     let msg = r.body.toString('utf8').slice(0, 500);
     try {
-      msg = String((JSON.parse(msg) as { error?: unknown }).error ?? msg);
+      msg = String((readJson(msg, 'runner error') as { error?: unknown } | null)?.error ?? msg);
     } catch {
       /* plain text */
     }
@@ -66,7 +67,7 @@ export class RunnerClient {
   /** POST /axolotl/configuration (the axolotl YAML); resolves with the sha256 the runner measured. */
   async sendConfig(yaml: string, signal?: AbortSignal): Promise<string> {
     const r = this.expect(await this.call('POST', '/axolotl/configuration', yaml, 'application/yaml', signal), 'configuration', [200]);
-    return String((JSON.parse(r.body.toString('utf8')) as { sha256?: unknown }).sha256 ?? '');
+    return String((readJson(bodyBytes(r), 'configuration answer') as { sha256?: unknown } | null)?.sha256 ?? '');
   }
 
   /** POST /finetune. */
@@ -94,13 +95,13 @@ export class RunnerClient {
   /** POST /storage-upload: starts the runner's upload job, or renews its SAS while it runs; answers at once (202). */
   async uploadStart(body: UploadStartRequest, signal?: AbortSignal): Promise<UploadJobStatus> {
     const r = this.expect(await this.call('POST', '/storage-upload', JSON.stringify(body), 'application/json', signal), 'storage-upload', [202]);
-    return JSON.parse(r.body.toString('utf8')) as UploadJobStatus;
+    return readJson(bodyBytes(r), 'upload status') as UploadJobStatus;
   }
 
   /** GET /storage-upload: the upload job's progress, bytes done per file. */
   async uploadStatus(signal?: AbortSignal): Promise<UploadJobStatus> {
     const r = this.expect(await this.call('GET', '/storage-upload', undefined, undefined, signal), 'storage-upload', [200]);
-    return JSON.parse(r.body.toString('utf8')) as UploadJobStatus;
+    return readJson(bodyBytes(r), 'upload status') as UploadJobStatus;
   }
 
   /**
@@ -133,4 +134,9 @@ export class RunnerClient {
     }
     return false;
   }
+}
+
+/** A reply body as bytes for the strict JSON reader. */
+function bodyBytes(r: Reply): Uint8Array {
+  return new Uint8Array(r.body.buffer, r.body.byteOffset, r.body.length);
 }

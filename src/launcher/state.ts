@@ -8,6 +8,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { MalformedInputError } from '../errors.js';
 import type { ArmClient } from './arm.js';
+import { readJson } from '../util/json.js';
 
 export type ResourceKind = 'virtualMachine' | 'disk' | 'networkInterface' | 'publicIPAddress' | 'networkSecurityGroup' | 'virtualNetwork';
 export type ResourceStatus = 'creating' | 'created' | 'failed' | 'deleting' | 'deleted' | 'delete-failed';
@@ -152,7 +153,7 @@ export class RunFile {
 function parseRunState(text: string, path: string): RunState {
   let v: unknown;
   try {
-    v = JSON.parse(text);
+    v = readJson(text, 'state file', { maxDepth: 64 });
   } catch (e) {
     throw new MalformedInputError(`state file is not JSON: ${(e as Error).message}`, { path });
   }

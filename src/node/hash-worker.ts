@@ -4,7 +4,7 @@
  * its own at runtime: it works the same from src/ under vitest, from dist/ chunks, and inside a consumer's bundle.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { MalformedInputError } from '../errors.js';
 
 /** One range to hash: bytes [start, end) of a file; end undefined = to end of file. */
@@ -93,8 +93,10 @@ export class HashPool {
 
   constructor(size: number = defaultWorkers()) {
     if (!Number.isSafeInteger(size) || size < 1) throw new TypeError('worker count must be a positive integer');
+    // worker_threads loads only when a pool starts (most CLI runs never start one)
+    const { Worker: WorkerThread } = process.getBuiltinModule('node:worker_threads');
     for (let i = 0; i < size; i++) {
-      const w = new Worker(WORKER_SOURCE, { eval: true });
+      const w = new WorkerThread(WORKER_SOURCE, { eval: true });
       w.on('message', (m: Msg) => this.onMessage(w, m));
       w.on('error', (e) => this.failWorker(w, e));
       w.on('exit', (code) => this.failWorker(w, new Error(`hash worker exited with code ${code}`)));

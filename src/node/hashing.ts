@@ -3,7 +3,7 @@
  * (spec/sharded-digest.md), over files and directories, on worker threads when there is more than one unit of work.
  * The calling thread reads 4 MiB chunks double-buffered, so the next read is in flight while a chunk is hashed.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash as oneShot } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, promises as fsp, readSync, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { MalformedInputError } from '../errors.js';
@@ -169,11 +169,17 @@ function hashRangeSync(task: RangeTask, onProgress?: (n: number) => void): Range
     if (!fstatSync(fd).isFile()) throw new MalformedInputError(`cannot read ${task.path}: not a regular file`, { path: task.path });
     smallBuf ??= Buffer.allocUnsafe(SMALL_RANGE);
     const size = Math.min(task.highWaterMark, SMALL_RANGE);
-    const h = createHash('sha256');
     let pos = task.start;
+    // A whole file that one short read returns: one-shot digest, no hash object (most files of a small-file tree).
+    const first = task.end === undefined ? size : Math.min(size, task.end - pos);
+    const n0 = first > 0 ? readSync(fd, smallBuf, 0, first, pos) : 0;
+    if (n0 > 0) onProgress?.(n0);
+    if (task.end === undefined && n0 < first) return { sha256: oneShot('sha256', smallBuf.subarray(0, n0), 'hex'), bytes: n0 };
+    const h = createHash('sha256').update(smallBuf.subarray(0, n0));
+    pos += n0;
     for (;;) {
       const want = task.end === undefined ? size : Math.min(size, task.end - pos);
-      if (want <= 0) break;
+      if (want <= 0 || n0 === 0) break;
       const n = readSync(fd, smallBuf, 0, want, pos);
       if (n === 0) break;
       h.update(smallBuf.subarray(0, n));

@@ -10,6 +10,7 @@ import type { HubCompareReport, HubFileStatus } from '../hub/compare.js';
 import { hubArtifactVerifier, type VerifyOnHubOptions } from '../hub/index.js';
 import { parseHubRef, type HubRef } from '../hub/ref.js';
 import { parseSafetensorsHeader } from './safetensors.js';
+import { safe } from '../util/escape.js';
 
 export interface VerifyAibomWithHubOptions extends Omit<VerifyAibomOptions, 'artifacts'> {
   /** Endpoint, token, allowHosts, ignore, limits (spec/hub.md §2). Safetensors headers are checked unless `false`. */
@@ -58,23 +59,16 @@ export function hubFromCli(
   return { artifacts, report: () => report };
 }
 
-/** Untrusted text for a terminal: control, bidi and invisible format characters shown as \u{…}; bounded. */
-export function escapeForTerminal(s: string, max = 300): string {
-  // eslint-disable-next-line no-control-regex
-  const e = s.replace(/[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
-  return e.length > max ? `${e.slice(0, max)}…` : e;
-}
-
 const MARK: Record<HubFileStatus, string> = { match: '✓', mismatch: '✗', missing: '✗', extra: '✗', unverifiable: '✗', conventional: '–' };
 
-/** Human lines: one per file (bounded list, then a count), e.g. `✗ pytorch_model.bin  extra: in the commit, not bound`. */
+/** Human lines, every untrusted part escaped once (src/util/escape.ts): one per file (bounded list, then a count), e.g. `✗ pytorch_model.bin  extra: in the commit, not bound`. */
 export function hubReportLines(r: HubCompareReport, maxFiles = 50): string[] {
   const c = r.counts;
-  const out = [`Hub ${escapeForTerminal(r.ref)}: ${c.match} match, ${c.mismatch} mismatch, ${c.missing} missing, ${c.extra} not bound, ${c.unverifiable} not checkable, ${c.conventional} conventional`];
+  const out = [`Hub ${safe(r.ref, 300)}: ${c.match} match, ${c.mismatch} mismatch, ${c.missing} missing, ${c.extra} not bound, ${c.unverifiable} not checkable, ${c.conventional} conventional`];
   const shown = [...r.files.filter((f) => f.status !== 'match' && f.status !== 'conventional'), ...r.files.filter((f) => f.status === 'match' || f.status === 'conventional')];
   for (const f of shown.slice(0, maxFiles)) {
     const how = f.status === 'match' ? `${f.algorithm} ${f.via === 'lfs-oid' ? '= LFS oid' : 'of the bytes'}` : f.status;
-    out.push(`  ${MARK[f.status]} ${escapeForTerminal(f.name)}  ${how}${f.reason ? `: ${escapeForTerminal(f.reason, 200)}` : ''}`);
+    out.push(`  ${MARK[f.status]} ${safe(f.name, 300)}  ${how}${f.reason ? `: ${safe(f.reason, 200)}` : ''}`);
   }
   if (shown.length > maxFiles) out.push(`  … and ${shown.length - maxFiles} more files`);
   return out;

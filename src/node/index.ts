@@ -24,3 +24,4 @@ export type { VerifyModelOptions, VerifyModelResult } from './verify-model.js';
 export { modelVerifier } from './model-verifier.js';
 export type { ModelVerifierOptions } from './model-verifier.js';
 export { globToRegExp, globMatcher } from './glob.js';
+export { webRoot } from './web-root.js';

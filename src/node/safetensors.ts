@@ -2,11 +2,13 @@
  * safetensors header validation, run before a file is hashed (hub mode). The format: an 8-byte little-endian u64 N,
  * N bytes of UTF-8 JSON starting with '{', then the data buffer. Every tensor's data_offsets must lie inside the
  * buffer, and sorted by offset they must tile it exactly: no holes and no overlaps (this blocks polyglot files).
- * JSON.parse silently keeps the last of duplicate keys, so a small strict parser here finds duplicates itself.
+ * The header is read by the project's strict JSON reader (src/util/json.ts; spec/strict-encodings.md §JSON): duplicate
+ * keys refused, numbers kept as their literals (offsets are u64), each top-level key's byte offset kept for errors.
  * Format: https://github.com/huggingface/safetensors#format
  */
 import { promises as fsp } from 'node:fs';
 import { MalformedInputError } from '../errors.js';
+import { JsonNumber, readJson } from '../util/json.js';
 
 /** Largest header accepted (the reference implementation's MAX_HEADER_SIZE). */
 export const MAX_HEADER_SIZE = 100_000_000;
@@ -38,124 +40,18 @@ export interface SafetensorsHeader {
   metadata: Record<string, string> | undefined;
 }
 
-// ---- a strict JSON parser that keeps key positions and rejects duplicate keys ----
-
-class JNum {
-  constructor(readonly raw: string) {}
-}
-class JObj {
-  readonly values = new Map<string, JVal>();
-  readonly at = new Map<string, number>();
-}
-type JVal = JObj | JVal[] | string | JNum | boolean | null;
-const ESCAPES: Readonly<Record<string, string>> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
-/** A JSON number or literal, matched in place (sticky). */
-const SCALAR = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|true|false|null/y;
-
-/** Parses `text` (the decoded header); `byteAt(i)` maps a character index to a file byte offset for errors. */
-function parseJson(text: string, byteAt: (i: number) => number): JVal {
-  let i = 0;
-  const fail = (msg: string, at = i): never => {
-    throw new MalformedInputError(`safetensors header: ${msg}`, { offset: byteAt(at), path: 'header' });
-  };
-  const ws = () => {
-    for (let c = text.charCodeAt(i); c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d; c = text.charCodeAt(++i));
-  };
-  const str = (): string => {
-    // opening quote already checked by the caller; fast path: no escape before the closing quote
-    const close = text.indexOf('"', i + 1);
-    if (close < 0) fail('unterminated string');
-    const plain = text.slice(i + 1, close);
-    if (!/[\\\x00-\x1f]/.test(plain)) {
-      i = close + 1;
-      return plain;
-    }
-    let out = '';
-    let runStart = ++i;
-    for (;;) {
-      if (i >= text.length) fail('unterminated string');
-      const c = text.charCodeAt(i);
-      if (c === 0x22) break;
-      if (c < 0x20) fail('control character in string');
-      if (c !== 0x5c) {
-        i++;
-        continue;
-      }
-      out += text.slice(runStart, i);
-      const e = text[i + 1];
-      if (e !== undefined && Object.hasOwn(ESCAPES, e)) {
-        out += ESCAPES[e];
-        i += 2;
-      } else if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) {
-        out += String.fromCharCode(parseInt(text.slice(i + 2, i + 6), 16));
-        i += 6;
-      } else fail('bad escape in string');
-      runStart = i;
-    }
-    out += text.slice(runStart, i++);
-    return out;
-  };
-  const value = (depth: number): JVal => {
-    if (depth > MAX_DEPTH) fail(`nesting deeper than ${MAX_DEPTH}`);
-    ws();
-    const c = text[i];
-    if (c === '{') {
-      const o = new JObj();
-      i++;
-      ws();
-      if (text[i] === '}') return i++, o;
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail('expected a string key');
-        const at = i;
-        const k = str();
-        if (o.values.has(k)) fail(`duplicate key ${JSON.stringify(k)}`, at);
-        ws();
-        if (text[i++] !== ':') fail("expected ':'", i - 1);
-        o.values.set(k, value(depth + 1));
-        o.at.set(k, at);
-        ws();
-        const d = text[i++];
-        if (d === '}') return o;
-        if (d !== ',') fail("expected ',' or '}'", i - 1);
-      }
-    }
-    if (c === '[') {
-      const a: JVal[] = [];
-      i++;
-      ws();
-      if (text[i] === ']') return i++, a;
-      for (;;) {
-        a.push(value(depth + 1));
-        ws();
-        const d = text[i++];
-        if (d === ']') return a;
-        if (d !== ',') fail("expected ',' or ']'", i - 1);
-      }
-    }
-    if (c === '"') return str();
-    SCALAR.lastIndex = i;
-    const m = SCALAR.exec(text);
-    if (!m) return fail('invalid JSON value');
-    i += m[0].length;
-    return m[0] === 'true' ? true : m[0] === 'false' ? false : m[0] === 'null' ? null : new JNum(m[0]);
-  };
-  const v = value(0);
-  ws();
-  if (i !== text.length) fail('trailing data after the JSON header (only whitespace padding is allowed)');
-  return v;
-}
-
 // ---- header semantics ----
 
 /** Builds the error for a tensor entry; the byte offset of its key is computed only when an error is raised. */
 type ErrAt = (message: string, path: string) => MalformedInputError;
 
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+type JVal = unknown;
+type JObj = Record<string, unknown>;
+const isObj = (v: unknown): v is JObj => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof JsonNumber);
 
 /** A non-negative integer JSON number as bigint, else an error at `where`. */
 function uint(v: JVal | undefined, where: string, E: ErrAt): bigint {
-  if (!(v instanceof JNum) || !/^(0|[1-9][0-9]*)$/.test(v.raw)) throw E('expected a non-negative integer', where);
+  if (!(v instanceof JsonNumber) || !/^(0|[1-9][0-9]*)$/.test(v.raw)) throw E('expected a non-negative integer', where);
   return BigInt(v.raw);
 }
 
@@ -175,27 +71,26 @@ export function parseSafetensorsHeader(bytes: Uint8Array, fileSize: number = byt
   if (8 + n > bytes.length) throw new MalformedInputError(`safetensors: header needs ${8 + n} bytes, ${bytes.length} given`, { offset: bytes.length, path: 'N' });
   const raw = bytes.subarray(8, 8 + n);
   if (raw[0] !== 0x7b) throw new MalformedInputError("safetensors: header does not start with '{'", { offset: 8, path: 'header' });
-  // strict UTF-8, then strict JSON with duplicate-key detection
-  let text: string;
+  // Strict UTF-8 and strict JSON in one pass; top-level key offsets are kept for errors.
+  const at = new Map<string, number>();
+  let root: unknown;
   try {
-    text = utf8.decode(raw);
-  } catch {
-    throw new MalformedInputError('safetensors: header is not valid UTF-8', { offset: 8, path: 'header' });
+    root = readJson(raw, 'safetensors header', { maxDepth: 64, maxBytes: MAX_HEADER_SIZE, offset: 8, numbers: 'raw', noBom: true, onKey: (k, off, depth) => void (depth === 0 && at.set(k, 8 + off)) });
+  } catch (e) {
+    if (e instanceof MalformedInputError) throw new MalformedInputError(e.message.replace(/ \(at [^)]*\)$/, ''), { offset: e.offset, path: 'header' });
+    throw e;
   }
-  const enc = new TextEncoder();
-  const byteAt = (ci: number) => 8 + enc.encode(text.slice(0, ci)).length;
-  const root = parseJson(text, byteAt);
-  if (!(root instanceof JObj)) throw new MalformedInputError('safetensors: header is not a JSON object', { offset: 8, path: 'header' });
+  if (!isObj(root)) throw new MalformedInputError('safetensors: header is not a JSON object', { offset: 8, path: 'header' });
   const dataSize = fileSize - 8 - n;
   const tensors: SafetensorsTensor[] = [];
   let metadata: Record<string, string> | undefined;
-  for (const [name, v] of root.values) {
-    const E: ErrAt = (message, path) => new MalformedInputError(message, { path, offset: byteAt(root.at.get(name)!) });
+  for (const [name, v] of Object.entries(root)) {
+    const E: ErrAt = (message, path) => new MalformedInputError(message, { path, offset: at.get(name) });
     const where = `tensors[${JSON.stringify(name)}]`;
     if (name === '__metadata__') {
-      if (!(v instanceof JObj)) throw E('__metadata__ must be an object of strings', '__metadata__');
+      if (!isObj(v)) throw E('__metadata__ must be an object of strings', '__metadata__');
       metadata = {};
-      for (const [k, s] of v.values) {
+      for (const [k, s] of Object.entries(v)) {
         if (typeof s !== 'string') throw E('__metadata__ values must be strings', `__metadata__[${JSON.stringify(k)}]`);
         Object.defineProperty(metadata, k, { value: s, enumerable: true, writable: true, configurable: true });
       }
@@ -218,16 +113,16 @@ export function parseSafetensorsHeader(bytes: Uint8Array, fileSize: number = byt
 
 /** One tensor entry: exactly {dtype, shape, data_offsets}, offsets in range, byte length = elements × dtype size. */
 function checkTensor(name: string, v: JVal, where: string, E: ErrAt, dataSize: number): SafetensorsTensor {
-  if (!(v instanceof JObj)) throw E('tensor entry must be an object', where);
-  for (const k of v.values.keys()) {
+  if (!isObj(v)) throw E('tensor entry must be an object', where);
+  for (const k of Object.keys(v)) {
     if (k !== 'dtype' && k !== 'shape' && k !== 'data_offsets') throw E(`unknown field ${JSON.stringify(k)}`, where);
   }
-  const dtype = v.values.get('dtype');
+  const dtype = v.dtype;
   if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_BITS, dtype)) throw E(`unknown or missing dtype ${JSON.stringify(dtype)}`, `${where}.dtype`);
-  const shape = v.values.get('shape');
+  const shape = v.shape;
   if (!Array.isArray(shape)) throw E('shape must be an array', `${where}.shape`);
   const dims = shape.map((d, k) => uint(d, `${where}.shape[${k}]`, E));
-  const offs = v.values.get('data_offsets');
+  const offs = v.data_offsets;
   if (!Array.isArray(offs) || offs.length !== 2) throw E('data_offsets must be [begin, end]', `${where}.data_offsets`);
   const begin = uint(offs[0], `${where}.data_offsets[0]`, E);
   const end = uint(offs[1], `${where}.data_offsets[1]`, E);

@@ -46,7 +46,9 @@ The reference runner: an attested HTTPS server on this machine's TPM that runs o
   --boot-log PATH           boot event log to embed in AIBOMs (e.g. /sys/kernel/security/tpm0/binary_bios_measurements)
   --original-protocol       ignore nonces exactly like the original aicert server (replayable; for compatibility tests)
   --confidential-vm         Azure confidential VM: include the HCL report (vTPM NV 0x01400001) in AIBOMs, with
-                            --vcek PEM (SEV-SNP VCEK chain) or --td-quote FILE (TDX TD quote) when known
+                            --vcek PEM (SEV-SNP VCEK chain) or --td-quote FILE (TDX TD quote) when known, or fetched
+                            from Azure IMDS with --vcek-imds (THIM) / --td-quote-imds; --imds-endpoint URL replaces
+                            http://169.254.169.254 (answers are checked against the HCL report before start)
 Exit: 0 stopped by SIGTERM/SIGINT, 1 could not start (TPM, sandbox, PCR state), 2 usage error.`;
 
 /** A usage error: exit 2. */
@@ -74,6 +76,18 @@ async function imdsLaunchNonce(): Promise<string> {
 }
 
 type Values = Record<string, string | boolean | string[] | undefined>;
+
+/** `--confidential-vm` inputs: the VCEK / TD quote from files, or from Azure IMDS (`--vcek-imds`, `--td-quote-imds`). */
+async function cvmOptions(v: Values) {
+  if ((v.vcek && v['vcek-imds']) || (v['td-quote'] && v['td-quote-imds'])) throw new RunnerUsageError('give the VCEK / TD quote as a file or from IMDS, not both');
+  const endpoint = v['imds-endpoint'] as string | undefined;
+  if (endpoint !== undefined && !/^https?:\/\/[^/?#]+\/?$/.test(endpoint)) throw new RunnerUsageError(`--imds-endpoint must be http(s)://HOST[:PORT], got ${endpoint.slice(0, 80)}`);
+  return {
+    ...(v.vcek ? { vcek: await readFile(v.vcek as string, 'utf8') } : {}),
+    ...(v['td-quote'] ? { tdQuote: new Uint8Array(await readFile(v['td-quote'] as string)) } : {}),
+    ...(v['vcek-imds'] || v['td-quote-imds'] ? { imds: { ...(endpoint ? { endpoint } : {}), vcek: v['vcek-imds'] === true, tdQuote: v['td-quote-imds'] === true } } : {}),
+  };
+}
 
 /** The sandbox the options ask for, checked to work here. */
 async function chooseSandbox(v: Values, workDir: string, tcti: string): Promise<SandboxBackend> {
@@ -123,6 +137,7 @@ export async function main(argv: string[]): Promise<number> {
         'tls-chain': { type: 'string' }, 'tls-ca': { type: 'string' }, 'cert-chain': { type: 'string', multiple: true },
         'ak-handle': { type: 'string' }, 'no-nv-cert': { type: 'boolean' }, 'original-protocol': { type: 'boolean' }, 'boot-log': { type: 'string' },
         'confidential-vm': { type: 'boolean' }, vcek: { type: 'string' }, 'td-quote': { type: 'string' },
+        'vcek-imds': { type: 'boolean' }, 'td-quote-imds': { type: 'boolean' }, 'imds-endpoint': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -174,9 +189,7 @@ async function serve(v: Values, positionals: string[]): Promise<number> {
     ...(v['original-protocol'] ? { protocol: 'original' as const } : {}),
     ...(v['boot-log'] ? { bootEventLogPath: v['boot-log'] as string } : {}),
     // Confidential VM: the HCL report from NV 0x01400001 goes into every AIBOM (src/runner/hcl.ts).
-    ...(v['confidential-vm']
-      ? { confidentialVm: { ...(v.vcek ? { vcek: await readFile(v.vcek as string, 'utf8') } : {}), ...(v['td-quote'] ? { tdQuote: new Uint8Array(await readFile(v['td-quote'] as string)) } : {}) } }
-      : {}),
+    ...(v['confidential-vm'] ? { confidentialVm: await cvmOptions(v) } : {}),
     log: stderrLines(''),
   });
   process.stdout.write(`READY ${runner.url}\n`);

@@ -6,7 +6,8 @@
  * SLSA provenance v1: https://slsa.dev/spec/v1.0/provenance
  */
 import { createHash } from 'node:crypto';
-import { Encoder } from 'cbor-x';
+import { writeCbor } from '../util/cbor-write.js';
+import { readJson } from '../util/json.js';
 import type { QuoteResult } from './tpm.js';
 import { cvmEvidence, type CvmEvidenceInput } from './hcl.js';
 
@@ -73,7 +74,8 @@ export function buildStatement(inputEvents: readonly string[], outputsEvent: str
   let flosSeen = false;
   // Walk the input events in order; each contributes one dependency or byproduct.
   for (const [n, s] of inputEvents.entries()) {
-    const ev = obj(JSON.parse(s), `event ${n}`);
+    // Our own measured strings, still read strictly (spec/strict-encodings.md §JSON): what is hashed is what is read.
+    const ev = obj(readJson(s, `event ${n}`), `event ${n}`);
     // The launch event binds the VM, not an input of the build.
     if (ev.event_type === 'launch') continue;
     const content = obj(ev.content, `event ${n}.content`);
@@ -121,7 +123,7 @@ export function buildStatement(inputEvents: readonly string[], outputsEvent: str
   const rank = (d: Obj) => (d.name === 'base_model' ? 0 : d.name === 'dataset' ? 1 : 2);
   deps.sort((a, b) => rank(a) - rank(b));
   deps.push({ name: 'config', digest: { sha256: configSha }, annotations: { role: 'config' } });
-  const outs = obj(JSON.parse(outputsEvent), 'outputs event');
+  const outs = obj(readJson(outputsEvent, 'outputs event'), 'outputs event');
   if (outs.event_type !== 'outputs' || !Array.isArray(outs.content)) throw new TypeError('not an outputs event');
   const subject = outs.content.map((o, n) => ({
     name: str(obj(obj(o, `outputs[${n}]`).spec, 'spec').path, 'path'),
@@ -169,11 +171,10 @@ export function buildAibomV1(i: AibomV1Input): Record<string, unknown> {
   return v1Model(i, (b) => b64(b));
 }
 
-/** AIBOM v1 CBOR encoding: the same data model with byte strings as CBOR byte strings (cbor-x). */
+/** AIBOM v1 CBOR encoding: the same data model with byte strings as CBOR byte strings (src/util/cbor-write.ts). */
 export function encodeAibomV1Cbor(i: AibomV1Input): Uint8Array {
-  // Plain major-type-2 byte strings (no tag 64), minimal map headers, no cbor-x record extension.
-  const enc = new Encoder({ useRecords: false, variableMapSize: true, tagUint8Array: false });
-  return new Uint8Array(enc.encode(v1Model(i, (b) => (typeof b === 'string' ? b : new Uint8Array(b)))));
+  // Plain major-type-2 byte strings (no tag 64), shortest heads, definite lengths (spec/strict-encodings.md §CBOR writer).
+  return writeCbor(v1Model(i, (b) => (typeof b === 'string' ? b : new Uint8Array(b))));
 }
 
 /** The v1 data model with a byte encoder (base64 for JSON, raw for CBOR); PEM certificates stay text. */

@@ -1,12 +1,17 @@
 /**
- * Azure IMDS reads for the runner, retried as Microsoft's IMDS documentation asks: 410 (the service is not ready yet
- * after a VM starts) and 5xx (and 429, network errors) are retried with back-off for up to 70 s.
+ * Azure IMDS requests for the runner, retried as Microsoft's IMDS documentation asks: 410 (the service is not ready
+ * yet after a VM starts) and 5xx (and 429, network errors) are retried with back-off for up to 70 s. IMDS answers
+ * directly: a redirect is refused at once, and an answer larger than `maxBytes` (default 1 MiB) is refused.
  * https://learn.microsoft.com/azure/virtual-machines/instance-metadata-service#errors-and-debugging
  */
 const IMDS_USER_DATA = 'http://169.254.169.254/metadata/instance/compute/userData?api-version=2021-01-01&format=text';
 
 export interface ImdsOptions {
   url?: string;
+  /** POST with this JSON body (the ACC TD-quote endpoint); default GET. */
+  jsonBody?: unknown;
+  /** Largest answer accepted (default 1 MiB). */
+  maxBytes?: number;
   /** Total time to keep retrying (default 70 s). */
   budgetMs?: number;
   fetch?: typeof fetch;
@@ -14,21 +19,41 @@ export interface ImdsOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** GET an IMDS text answer (userData by default) with the Metadata header; retries 410, 429, 5xx and network errors. */
+/** An answer that retrying cannot fix (4xx, redirect, oversized): thrown at once. */
+class ImdsFatal extends Error {}
+
+/** Reads the body up to `max` bytes; more is refused. */
+async function boundedText(r: Response, max: number): Promise<string> {
+  const len = Number(r.headers.get('content-length') ?? '0');
+  if (len > max) throw new ImdsFatal(`IMDS: answer of ${len} bytes exceeds ${max}`);
+  const b = new Uint8Array(await r.arrayBuffer());
+  if (b.length > max) throw new ImdsFatal(`IMDS: answer of ${b.length} bytes exceeds ${max}`);
+  return new TextDecoder('utf-8', { fatal: true }).decode(b);
+}
+
+/** One IMDS request with the Metadata header; retries 410, 429, 5xx and network errors. */
 export async function imdsText(o: ImdsOptions = {}): Promise<string> {
   const now = o.now ?? Date.now;
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const deadline = now() + (o.budgetMs ?? 70_000);
+  const post = o.jsonBody !== undefined;
+  const init: RequestInit = {
+    method: post ? 'POST' : 'GET',
+    headers: { Metadata: 'true', ...(post ? { 'Content-Type': 'application/json' } : {}) },
+    redirect: 'manual',
+    ...(post ? { body: JSON.stringify(o.jsonBody) } : {}),
+  };
   let last = '';
   for (let delay = 1000; ; delay = Math.min(delay * 2, 10_000)) {
     try {
-      const r = await (o.fetch ?? fetch)(o.url ?? IMDS_USER_DATA, { headers: { Metadata: 'true' }, signal: AbortSignal.timeout(5000) });
-      if (r.ok) return await r.text();
+      const r = await (o.fetch ?? fetch)(o.url ?? IMDS_USER_DATA, { ...init, signal: AbortSignal.timeout(5000) });
+      if (r.status >= 300 && r.status < 400) throw new ImdsFatal(`IMDS: redirect (HTTP ${r.status}) refused: IMDS answers directly`);
+      if (r.ok) return await boundedText(r, o.maxBytes ?? 1 << 20);
       last = `HTTP ${r.status}`;
       await r.body?.cancel();
-      if (r.status !== 410 && r.status !== 429 && r.status < 500) throw new Error(`IMDS: ${last}`);
+      if (r.status !== 410 && r.status !== 429 && r.status < 500) throw new ImdsFatal(`IMDS: ${last}`);
     } catch (e) {
-      if ((e as Error).message.startsWith('IMDS: ')) throw e;
+      if (e instanceof ImdsFatal) throw new Error(e.message);
       last = (e as Error).message;
     }
     if (now() + delay > deadline) throw new Error(`IMDS: no answer within ${Math.round((o.budgetMs ?? 70_000) / 1000)} s (${last})`);

@@ -7,12 +7,12 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseDocument } from 'yaml';
 import { buildStatement } from './emit.js';
 import type { Fetcher } from './fetchers.js';
 import { Measurer, PyFloat, sha256Hex, type PyJson } from './measure.js';
 import type { SandboxBackend } from './sandbox.js';
 import { runTraining } from './trainer.js';
+import { loadYaml } from '../wire/yaml.js';
 import type { QuoteResult } from './tpm.js';
 
 /** The validated config the launcher sent (src/wire/config.ts parseAxolotlConfig). */
@@ -47,8 +47,8 @@ export interface JobResult {
 }
 
 /** YAML text → the dict json.dumps would see (yaml ints stay ints, floats become PyFloat). */
-export function yamlToPy(text: string): PyJson {
-  const doc = parseDocument(text, { intAsBigInt: true, uniqueKeys: true });
+export async function yamlToPy(text: string): Promise<PyJson> {
+  const doc = (await loadYaml()).parseDocument(text, { intAsBigInt: true, uniqueKeys: true });
   if (doc.errors.length) throw new TypeError(`config YAML: ${doc.errors[0]!.message}`);
   const conv = (v: unknown, depth: number): PyJson => {
     if (depth > 64) throw new TypeError('config nested too deeply');
@@ -93,7 +93,7 @@ export async function runJob(cfg: JobConfig, env: JobEnv): Promise<JobResult> {
     // Measure every input before it is used, in the original order, then how training is confined.
     const m = env.measurer;
     await m.inputsBeforeTraining({
-      config: yamlToPy(cfg.yaml),
+      config: await yamlToPy(cfg.yaml),
       configSha256: sha256Hex(cfg.yaml),
       images: prepared.image ? [...env.images, prepared.image] : env.images,
       model: { resource_type: 'model', repo: cfg.baseModel.url, hash: cfg.baseModel.revision, path: 'base-model' },

@@ -22,6 +22,7 @@ import type { SandboxBackend } from './sandbox.js';
 import { ATLS_BINDING, ATLS_EXPORTER_BYTES, ATLS_EXPORTER_LABEL, launchEvent, NONCE_HEX, PCR_LAUNCH, RUNNER_PROTOCOL, type AtlsResponse, type RunnerStatus } from '../wire/protocol.js';
 import { Tpm, type AkHandle, type QuoteResult } from './tpm.js';
 import { readHclReport } from './hcl.js';
+import { cvmFromImds, type CvmImdsOptions } from './thim.js';
 import { postUpload, UploadJob } from './upload-job.js';
 
 export interface RunnerOptions {
@@ -53,7 +54,7 @@ export interface RunnerOptions {
   /** 'aicert' (default) honours nonces; 'original' ignores them exactly like the original server. */
   protocol?: 'aicert' | 'original';
   /** Confidential VM: read the HCL report from the vTPM (src/runner/hcl.ts); VCEK chain PEM / TD quote when known. */
-  confidentialVm?: { vcek?: string; tdQuote?: Uint8Array };
+  confidentialVm?: { vcek?: string; tdQuote?: Uint8Array; imds?: CvmImdsOptions & { vcek?: boolean; tdQuote?: boolean } };
   /** Boot event log to embed in AIBOMs (e.g. /sys/kernel/security/tpm0/binary_bios_measurements). */
   bootEventLogPath?: string;
   host?: string;
@@ -98,7 +99,8 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
   const ak: AkHandle = await serial(() => tpm.loadAk(o.akHandle ?? '0x81000003'));
   const akCert = o.akCertNvIndex === null ? [] : [await serial(() => tpm.nvRead(o.akCertNvIndex ?? 0x01c101d0))];
   const chain: CertInput[] = [...akCert, ...(o.certChain ?? [])];
-  const cvm = o.confidentialVm ? { ...o.confidentialVm, hclReport: await serial(() => readHclReport((i) => tpm.nvRead(i))) } : undefined;
+  // Confidential VM: the HCL report, and the VCEK / TD quote given or fetched from IMDS (src/runner/thim.ts).
+  const cvm = o.confidentialVm ? await cvmFromImds(await serial(() => readHclReport((i) => tpm.nvRead(i))), o.confidentialVm) : undefined;
   const device = { pcrExtend: (p: number, d: string) => serial(() => tpm.pcrExtend(p, d)), pcrRead: (p: readonly number[]) => serial(() => tpm.pcrRead(p)) };
   const quoteAll = (q?: string): Promise<QuoteResult> => serial(() => tpm.quote(ak, ALL_PCRS, q));
 
@@ -179,7 +181,7 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
       const yaml = (await readBody(req)).toString('utf8');
       let c;
       try {
-        c = parseAxolotlConfig(yaml, 'configuration');
+        c = await parseAxolotlConfig(yaml, 'configuration');
       } catch (e) {
         return send(res, 400, { error: (e as Error).message });
       }

@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readJson } from '../util/json.js';
 import { collectOutputs, type CollectedOutput } from './outputs.js';
 import type { PreparedRun, SandboxBackend, SandboxMounts } from './sandbox.js';
 
@@ -88,7 +89,8 @@ async function readFlos(path: string, size: number): Promise<number | undefined>
   if (size > 16 << 20) return undefined;
   const fh = await open(path, 'r');
   try {
-    const v = (JSON.parse((await fh.readFile()).toString('utf8')) as { total_flos?: unknown } | null)?.total_flos;
+    // The trainer's file is untrusted: the strict reader (spec/strict-encodings.md §JSON); any failure means "no value".
+    const v = (readJson(new Uint8Array(await fh.readFile()), 'trainer_state.json', { maxDepth: 64 }) as { total_flos?: unknown } | null)?.total_flos;
     return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
   } catch {
     return undefined;

@@ -3,6 +3,7 @@
  * file. A POST while it runs only replaces the SAS (renewal); a POST after it failed or finished starts it again, and
  * it resumes from what storage already holds.
  */
+import { readJson } from '../util/json.js';
 import { parseSasUrl, uploadOutputs, type OutputFile } from './upload.js';
 import type { UploadFileStatus, UploadJobStatus, UploadStartRequest } from '../wire/upload.js';
 
@@ -118,7 +119,7 @@ export class UploadJob {
 export function postUpload(job: UploadJob, raw: Buffer, outputs: readonly OutputFile[]): [number, unknown] {
   let body: unknown;
   try {
-    body = JSON.parse(raw.toString('utf8'));
+    body = readJson(new Uint8Array(raw.buffer, raw.byteOffset, raw.length), 'upload request');
   } catch {
     return [400, { error: 'body must be JSON {"sas_url": string, "prefix"?: string, "blob_sas"?: {...}}' }];
   }

@@ -6,7 +6,8 @@
  */
 import { MalformedInputError, VerificationError } from '../errors.js';
 import { parseCert, type ParsedCert } from './x509-cert.js';
-import { parseCertificates as decodeCertificates, type CertInput } from './x509-der.js';
+import { parseCertificates as decodeCertificates, readTlv, readTlvs, type CertInput } from './x509-der.js';
+import { bytesEqual } from '../util/bytes.js';
 import { formatName, nameAttributes, nameValues } from './x509-name.js';
 import { buildPath, checkCritical, checkValidity, selfIssued } from './x509-path.js';
 import { AZURE_VTPM_INTERMEDIATES, AZURE_VTPM_ROOTS } from './trust-azure.js';
@@ -79,6 +80,43 @@ let embedded: { roots: ParsedCert[]; intermediates: ParsedCert[] } | undefined;
 function embeddedStore(): { roots: ParsedCert[]; intermediates: ParsedCert[] } {
   embedded ??= { roots: parseAll(AZURE_VTPM_ROOTS, 'AZURE_VTPM_ROOTS'), intermediates: parseAll(AZURE_VTPM_INTERMEDIATES, 'AZURE_VTPM_INTERMEDIATES') };
   return embedded;
+}
+
+/** The subject Name DER of a DER certificate, read without parsing the rest (RFC 5280 §4.1: tbs fields in order). */
+function subjectDerOf(der: Uint8Array, path: string): Uint8Array {
+  const tbs = readTlvs(readTlvs(readTlv(der, path, 0x30).body, path)[0]?.body ?? new Uint8Array(0), path);
+  const subject = tbs[tbs[0]?.tag === 0xa0 ? 5 : 4];
+  if (!subject) throw new MalformedInputError('TBSCertificate too short', { path });
+  return subject.full;
+}
+
+let embeddedSubjects: { der: Uint8Array; subject: Uint8Array }[] | undefined;
+/**
+ * The embedded intermediates a path search over `certs` could use, parsed only when needed: an intermediate can be
+ * on a path only if its subject names the issuer of a certificate that can be on it (closed over the intermediates
+ * taken), and it counts as an anchor copy only if it repeats an anchor's subject. Skipping the others changes no
+ * result and spares parsing them when a chain never reaches the Azure store (a private CA, the demo).
+ */
+function embeddedIntermediatesFor(certs: ParsedCert[], anchors: ParsedCert[]): ParsedCert[] {
+  embeddedSubjects ??= decodeCertificates(AZURE_VTPM_INTERMEDIATES, 'AZURE_VTPM_INTERMEDIATES').map((der, i) => ({ der, subject: subjectDerOf(der, `AZURE_VTPM_INTERMEDIATES[${i}]`) }));
+  const names = [...certs.map((c) => c.issuerDer), ...anchors.map((a) => a.subjectDer)];
+  const taken = new Map<number, ParsedCert>();
+  for (let grew = true; grew; ) {
+    grew = false;
+    embeddedSubjects.forEach((e, i) => {
+      if (taken.has(i) || !names.some((n) => bytesEqual(n, e.subject))) return;
+      const c = parseCert(e.der, `AZURE_VTPM_INTERMEDIATES[${i}]`);
+      taken.set(i, c);
+      names.push(c.issuerDer);
+      grew = true;
+    });
+  }
+  return [...taken.keys()].sort((a, b) => a - b).map((i) => taken.get(i)!);
+}
+
+/** True when `c` is one of the embedded Azure roots (compared by DER, without parsing the roots). */
+function isEmbeddedRoot(c: ParsedCert): boolean {
+  return decodeCertificates(AZURE_VTPM_ROOTS, 'AZURE_VTPM_ROOTS').some((d) => bytesEqual(d, c.der));
 }
 
 const summaries = new WeakMap<ParsedCert, CertSummary>();
@@ -156,10 +194,9 @@ export async function verifyAkChain(certs: CertInput | CertInput[], options: AkC
   if (typeof requireEku !== 'boolean') throw new TypeError('options.requireAikEku must be a boolean');
   // Step 1: decode and parse everything (typed errors only).
   const given = parseAll(certs, 'certs');
-  const store = embeddedStore();
   const rules = options.anchorRules;
   const ruled = rules ? parseAll(rules.map((r) => r.anchor), 'anchorRules') : [];
-  const anchors = [...(options.trustAnchors ? parseAll(options.trustAnchors, 'trustAnchors') : rules ? [] : store.roots), ...ruled];
+  const anchors = [...(options.trustAnchors ? parseAll(options.trustAnchors, 'trustAnchors') : rules ? [] : embeddedStore().roots), ...ruled];
   if (anchors.length === 0) throw new VerificationError('CERT_UNTRUSTED_ROOT', 'no trust anchors configured');
   const extra = options.intermediates ? parseAll(options.intermediates, 'intermediates') : [];
   // Step 2: leaf rules, then the path to an anchor (with anchor rules, the EKU is judged by the anchor reached).
@@ -168,7 +205,8 @@ export async function verifyAkChain(certs: CertInput | CertInput[], options: AkC
   checkLeaf(leaf, rules ? false : requireEku, warnings);
   if (rules) warnings.pop();
   checkValidity(leaf, at, 'AK certificate');
-  const pool = [...given.filter((c) => c !== leaf), ...extra, ...store.intermediates];
+  const pool = [...given.filter((c) => c !== leaf), ...extra];
+  pool.push(...embeddedIntermediatesFor([leaf, ...pool], anchors));
   const built = await buildPath(leaf, { anchors, pool, at });
   const ekuNote = rules ? applyAnchorEkuRule(leaf.ext.eku, built.anchor.sha256, rules, requireEku) : undefined;
   if (ekuNote) warnings.push(ekuNote);
@@ -179,7 +217,7 @@ export async function verifyAkChain(certs: CertInput | CertInput[], options: AkC
   if (unused.length) warnings.push(`${unused.length} given certificate(s) not on the validated path`);
   if (/MICROSOFT AZURE TRUSTED VM RSA/i.test(leaf.issuer)) warnings.push('leaf issuer looks like the Azure placeholder (AK certificate never provisioned)');
   // Platform claims come only from the anchor that validated: an Azure name under another anchor proves nothing.
-  const platform = store.roots.some((r) => r.sha256 === built.anchor.sha256) ? platformOf(leaf) : undefined;
+  const platform = isEmbeddedRoot(built.anchor) ? platformOf(leaf) : undefined;
   const san = leaf.ext.san?.directoryName;
   return {
     leaf: {

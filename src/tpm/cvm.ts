@@ -8,12 +8,14 @@ import { PolicyError, VerificationError } from '../errors.js';
 import { constantTimeEqual, toHex } from '../util/bytes.js';
 import { digestSize, hash, hashName } from '../util/hash.js';
 import { parseHclReport, type HclReport } from './hcl.js';
-import { describeKey, type AkKey } from './keys.js';
+import { describeKey, type AkKey, type KeyMaterial } from './keys.js';
 import { tpmtFromPlainSignature, type PlainSignatureOptions } from './plain-signature.js';
 import { verifyQuote, type Check, type QuoteVerification, type VerifyQuoteInput } from './quote.js';
-import { parseSnpReport, productFromCpuid, snpClaims, verifySnpSignature } from './snp.js';
+import { checkCvmRules, type CvmRules } from './cvm-rules.js';
+import { decodeTcb, parseSnpReport, productFromCpuid, snpClaims, verifySnpSignature } from './snp.js';
 import { checkVcekMatchesReport, verifyVcek } from './snp-vcek.js';
 import { verifyTdxEvidence } from './tdx.js';
+import { EMBEDDED_HARDWARE_ROOTS, resolveHardwareRoots, type AmdRoots, type HardwareRoots } from './trust-hardware.js';
 import type { CertInput } from './x509-der.js';
 
 export interface ConfidentialVmInput {
@@ -32,12 +34,15 @@ export interface ConfidentialVmInput {
 export interface ConfidentialVmOptions {
   /** Validity time for the hardware vendor's certificates; default now. */
   at?: Date;
-  /** Accept an SEV-SNP guest whose policy allows debugging (its memory is readable by the host). Default false. */
+  /** Accept a debug guest (SEV-SNP policy bit 19, TDX attribute DEBUG): its memory is readable by the host. Default false. */
   allowDebug?: boolean;
   /** Accept SHA-1 vTPM quotes. Default false. */
   allowSha1?: boolean;
-  /** Replaces the embedded AMD ARK/ASK per product line (default: AMD's public roots). */
-  amdRoots?: Parameters<typeof verifyVcek>[3];
+  /** The hardware claims to pin (spec/policy.md `confidentialVm`); the launch measurement must be pinned. */
+  rules?: CvmRules;
+  /** AMD ARK/ASK per product line and Intel SGX roots, as configured (src/tpm/trust-hardware.ts); default the embedded ones. */
+  amdRoots?: AmdRoots;
+  intelRoots?: CertInput[];
 }
 
 export interface ConfidentialVmVerification {
@@ -48,6 +53,24 @@ export interface ConfidentialVmVerification {
   quote: QuoteVerification;
   checks: Check[];
   complete: boolean;
+  warnings: string[];
+}
+
+/** The hardware evidence beside the HCL report: the VCEK (SEV-SNP) or the TD quote (TDX). */
+export interface CvmHardwareEvidence {
+  vcek?: CertInput;
+  vcekChain?: CertInput[];
+  tdQuote?: Uint8Array;
+}
+
+/** What the hardware step established: the platform, its claims, and HCLAkPub bound by the report. */
+export interface CvmHardware {
+  platform: 'sev-snp' | 'tdx';
+  claims: Record<string, unknown>;
+  /** SEV-SNP reported TCB (for minTcb rules). */
+  tcb: Record<string, number | undefined> | undefined;
+  ak: KeyMaterial;
+  checks: Check[];
   warnings: string[];
 }
 
@@ -79,13 +102,13 @@ export function checkRuntimeBinding(hcl: HclReport, reportData: Uint8Array): str
   return `report_data[0..${n}] = ${hashName(hcl.runtimeDataHashAlg)}(runtime data) ${toHex(want).slice(0, 16)}…`;
 }
 
-/** SEV-SNP: VCEK chain, VCEK↔report, report signature, debug policy; returns the report_data and claims. */
-async function snpSteps(checks: Check[], hcl: HclReport, input: ConfidentialVmInput, options: ConfidentialVmOptions, warnings: string[]) {
-  if (!input.vcek) throw new VerificationError('SNP_VCEK_MISSING', 'the evidence carries no VCEK/VLEK certificate; give one (AMD KDS or Azure THIM)');
+/** SEV-SNP: VCEK chain, VCEK↔report, report signature; returns the report_data and claims. */
+async function snpSteps(checks: Check[], hcl: HclReport, ev: CvmHardwareEvidence, at: Date, roots: HardwareRoots, warnings: string[]) {
+  if (!ev.vcek) throw new VerificationError('SNP_VCEK_MISSING', 'the evidence carries no VCEK/VLEK certificate; give one (AMD KDS or Azure THIM)');
   const report = parseSnpReport(hcl.hwReport);
   const vcek = await step(checks, 'snp.vcek.chain', async () => {
-    const v = await verifyVcek(input.vcek!, input.vcekChain ?? [], options.at ?? new Date(), options.amdRoots);
-    return [v, `${v.kind.toUpperCase()} chains to the pinned ARK-${v.product} (${v.path.length} certificates)`];
+    const v = await verifyVcek(ev.vcek!, ev.vcekChain ?? [], at, roots.amd);
+    return [v, `${v.kind.toUpperCase()} chains to the configured ARK-${v.product} (${v.path.length} certificates)`];
   });
   const cpuProduct = productFromCpuid(report.cpuid);
   if (cpuProduct && cpuProduct !== vcek.product) warnings.push(`report CPUID says ${cpuProduct} but the VCEK chains to ${vcek.product}`);
@@ -94,37 +117,56 @@ async function snpSteps(checks: Check[], hcl: HclReport, input: ConfidentialVmIn
     if (!(await verifySnpSignature(report, vcek.key))) throw new VerificationError('SNP_REPORT_SIGNATURE_INVALID', `SNP report signature does not verify with the ${vcek.kind.toUpperCase()} (${describeKey(vcek.key)})`);
     return [undefined, `ECDSA P-384/SHA-384 report signature verifies with the ${vcek.kind.toUpperCase()}`];
   });
-  await step(checks, 'snp.policy.debug', () => {
-    if (report.policy.debug && !options.allowDebug) throw new PolicyError('SNP_DEBUG_GUEST', 'the guest policy allows debugging (host can read guest memory); pass allowDebug to accept');
-    return [undefined, report.policy.debug ? 'debug allowed by option' : 'guest policy forbids debugging'];
+  const turin = vcek.product === 'Turin';
+  return { reportData: report.reportData, claims: { ...snpClaims(report, turin), product: vcek.product }, tcb: decodeTcb(report.reportedTcb, turin) as unknown as Record<string, number | undefined> };
+}
+
+/** TDX: the TD quote, its PCK chain, QE identity and binding, and the TDREPORT correspondence. */
+async function tdxSteps(checks: Check[], hcl: HclReport, ev: CvmHardwareEvidence, at: Date, roots: HardwareRoots, warnings: string[]) {
+  if (!ev.tdQuote) throw new VerificationError('TDX_QUOTE_MISSING', 'a TDX HCL report needs the TD quote to be verified');
+  try {
+    const tdx = await verifyTdxEvidence(hcl.hwReport, ev.tdQuote, { at, intelRoots: roots.intel });
+    checks.push(...tdx.checks);
+    warnings.push(...tdx.warnings);
+    return { reportData: tdx.reportData, claims: tdx.claims as Record<string, unknown>, tcb: undefined };
+  } catch (e) {
+    if (e instanceof VerificationError) throw new VerificationError(e.code, e.message, { ...e.details, checks: [...checks, ...((e.details?.checks as Check[]) ?? [])] }, { cause: e });
+    throw e;
+  }
+}
+
+/**
+ * The hardware step shared by verifyConfidentialVmQuote and the AIBOM platform step: vendor chain → hardware report
+ * → runtime data → HCLAkPub. Throws VerificationError with `details.checks` (every check so far, the failed one last).
+ */
+export async function verifyCvmHardware(hcl: HclReport, ev: CvmHardwareEvidence, opts: { at?: Date; roots?: HardwareRoots } = {}): Promise<CvmHardware> {
+  const checks: Check[] = [];
+  const warnings: string[] = [];
+  const at = opts.at ?? new Date();
+  const roots = opts.roots ?? EMBEDDED_HARDWARE_ROOTS;
+  let hw: { reportData: Uint8Array; claims: Record<string, unknown>; tcb: Record<string, number | undefined> | undefined };
+  if (hcl.reportType === 'snp') hw = await snpSteps(checks, hcl, ev, at, roots, warnings);
+  else if (hcl.reportType === 'tdx') hw = await tdxSteps(checks, hcl, ev, at, roots, warnings);
+  else throw new VerificationError('HCL_REPORT_TYPE_UNSUPPORTED', `HCL report type ${hcl.reportType} has no hardware root of trust aicert can check`);
+  // The runtime data is bound by the hardware report; HCLAkPub comes from it.
+  await step(checks, 'hcl.runtime-data', () => [undefined, checkRuntimeBinding(hcl, hw.reportData)]);
+  const ak = await step(checks, 'hcl.ak', () => {
+    if (!hcl.akPub) throw new VerificationError('HCL_AK_MISSING', 'the runtime data carries no HCLAkPub key');
+    return [hcl.akPub, `HCLAkPub ${describeKey(hcl.akPub)} from the hardware-bound runtime data`];
   });
-  return { reportData: report.reportData, claims: { ...snpClaims(report, vcek.product === 'Turin'), product: vcek.product } };
+  return { platform: hcl.reportType === 'snp' ? 'sev-snp' : 'tdx', claims: hw.claims, tcb: hw.tcb, ak, checks, warnings };
 }
 
 /** Verifies an Azure confidential VM vTPM quote through its hardware report. Throws on any failure. */
 export async function verifyConfidentialVmQuote(input: ConfidentialVmInput, options: ConfidentialVmOptions = {}): Promise<ConfidentialVmVerification> {
   if (!input || typeof input !== 'object' || !input.quote) throw new TypeError('verifyConfidentialVmQuote expects { hclReport, quote, ... }');
-  const checks: Check[] = [];
-  const warnings: string[] = [];
   const hcl = parseHclReport(input.hclReport);
-  // Step 1: the hardware report and its vendor chain.
-  let hw: { reportData: Uint8Array; claims: Record<string, unknown> };
-  if (hcl.reportType === 'snp') hw = await snpSteps(checks, hcl, input, options, warnings);
-  else if (hcl.reportType === 'tdx') {
-    if (!input.tdQuote) throw new VerificationError('TDX_QUOTE_MISSING', 'a TDX HCL report needs the TD quote to be verified');
-    const tdx = await verifyTdxEvidence(hcl.hwReport, input.tdQuote, { at: options.at ?? new Date() });
-    checks.push(...tdx.checks);
-    warnings.push(...tdx.warnings);
-    hw = { reportData: tdx.reportData, claims: tdx.claims };
-  } else throw new VerificationError('HCL_REPORT_TYPE_UNSUPPORTED', `HCL report type ${hcl.reportType} has no hardware root of trust aicert can check`);
-  // Step 2: runtime data bound by the hardware report; HCLAkPub from it.
-  await step(checks, 'hcl.runtime-data', () => [undefined, checkRuntimeBinding(hcl, hw.reportData)]);
-  const akMaterial = await step(checks, 'hcl.ak', () => {
-    if (!hcl.akPub) throw new VerificationError('HCL_AK_MISSING', 'the runtime data carries no HCLAkPub key');
-    return [hcl.akPub, `HCLAkPub ${describeKey(hcl.akPub)} from the hardware-bound runtime data`];
-  });
-  // Step 3: the vTPM quote with that AK (restricted-ness is vouched for by the paravisor that created it).
-  const ak: AkKey = { material: akMaterial, source: 'jwk' };
+  // Step 1: the hardware report, its vendor chain, the runtime data and HCLAkPub.
+  const roots = resolveHardwareRoots({ ...(options.amdRoots ? { amdRoots: options.amdRoots } : {}), ...(options.intelRoots ? { intelRoots: options.intelRoots } : {}) });
+  const hw = await verifyCvmHardware(hcl, input, { ...(options.at ? { at: options.at } : {}), roots });
+  const { checks, warnings } = hw;
+  // Step 2: the vTPM quote with that AK (restricted-ness is vouched for by the paravisor that created it).
+  const ak: AkKey = { material: hw.ak, source: 'jwk' };
   const q = input.quote;
   const signature = q.signatureFormat === 'plain' ? tpmtFromPlainSignature(q.signature, ak, q.plain) : q.signature;
   const quote = await step(checks, 'quote', async () => {
@@ -135,5 +177,12 @@ export async function verifyConfidentialVmQuote(input: ConfidentialVmInput, opti
   for (const c of quote.checks) {
     checks.push(c.id === 'ak.attributes' && c.ok === null ? { id: c.id, ok: true, detail: 'AK is HCLAkPub, created by the paravisor and bound by the hardware report' } : c);
   }
-  return { platform: hcl.reportType === 'snp' ? 'sev-snp' : 'tdx', hcl, claims: hw.claims, quote, checks, complete: checks.every((c) => c.ok === true), warnings };
+  // Step 3: the rules: debug, VMPL, the pinned launch measurement and the other pins.
+  try {
+    checks.push(...checkCvmRules(hw.platform, hw.claims, hw.tcb, options.rules, options.allowDebug ? { allowDebug: true } : {}));
+  } catch (e) {
+    if (e instanceof PolicyError) throw new PolicyError(e.code, e.message, { ...e.details, checks: [...checks, ...((e.details?.checks as Check[]) ?? [])] });
+    throw e;
+  }
+  return { platform: hw.platform, hcl, claims: hw.claims, quote, checks, complete: checks.every((c) => c.ok === true), warnings };
 }

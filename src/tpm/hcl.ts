@@ -4,7 +4,7 @@
  * IGVM runtime-claims header and the runtime data (a JSON whose `keys` include `HCLAkPub`). Layout and the origin
  * of each field: spec/confidential-vms.md §HCL report.
  */
-import { parseStrictJson } from '../aibom/json.js';
+import { readJson } from '../util/json.js';
 import { MalformedInputError } from '../errors.js';
 import { TPM_ALG } from '../util/hash.js';
 import { jwkMaySign, materialFromJwk } from './jwk.js';
@@ -101,7 +101,7 @@ export function parseHclReport(bytes: Uint8Array): HclReport {
     if (tail >= 0) r.fail('non-zero bytes after the TDREPORT', HCL_HEADER_SIZE + TDREPORT_SIZE + tail);
     hwReport = hwArea.slice(0, TDREPORT_SIZE);
   }
-  const parsed = parseStrictJson(runtimeData, 'HCL runtime data');
+  const parsed = readJson(runtimeData, 'HCL runtime data');
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new MalformedInputError('runtime data is not a JSON object', { path: 'hcl.runtimeData', offset: claimsAt + HCL_CLAIMS_HEADER_SIZE });
   }

@@ -9,7 +9,8 @@ import { bytesEqual, toHex } from '../util/bytes.js';
 import { summarize, type CertSummary } from './akcert.js';
 import { materialFromSpki, type KeyMaterial } from './keys.js';
 import { decodeTcb, type SnpReport } from './snp.js';
-import { AMD_SEV_ROOTS, type SnpProduct } from './trust-amd.js';
+import type { SnpProduct } from './trust-amd.js';
+import { EMBEDDED_HARDWARE_ROOTS, requireRoots, type AmdRoots } from './trust-hardware.js';
 import { parseCert, type ParsedCert } from './x509-cert.js';
 import { decodeOid, decodeString, parseCertificates, readTlv, readTlvs, type CertInput } from './x509-der.js';
 import { buildPath } from './x509-path.js';
@@ -57,10 +58,12 @@ function hwIdOf(v: Uint8Array | undefined): Uint8Array | undefined {
 }
 
 /**
- * Reads the AMD fields of a VCEK/VLEK and chains it to a pinned ARK (CERT_* codes on failure). `roots` replaces the
- * embedded AMD ARK/ASK per product line (a private hierarchy, e.g. for tests); the default is AMD's.
+ * Reads the AMD fields of a VCEK/VLEK and chains it to a configured ARK (CERT_* codes on failure). `roots` are the
+ * ARK/ASK per product line the trust configuration resolved to (src/tpm/trust-hardware.ts); none: CERT_UNTRUSTED_ROOT.
  */
-export async function verifyVcek(vcek: CertInput, intermediates: CertInput[], at: Date, roots: Partial<Record<SnpProduct, { ark: CertInput; ask: CertInput }>> = AMD_SEV_ROOTS): Promise<VcekInfo> {
+export async function verifyVcek(vcek: CertInput, intermediates: CertInput[], at: Date, roots: AmdRoots = EMBEDDED_HARDWARE_ROOTS.amd): Promise<VcekInfo> {
+  const products = (Object.keys(roots) as SnpProduct[]).filter((p) => roots[p]);
+  requireRoots('AMD', products.length);
   // The leaf is the one VCEK/VLEK among the given certificates (Azure THIM and KDS bundles add ASK and ARK).
   const given = parseCertificates(vcek, 'vcek').map((d, i) => parseCert(d, `vcek[${i}]`));
   const kindOf = (c: ParsedCert): 'vcek' | 'vlek' | undefined => {
@@ -74,12 +77,15 @@ export async function verifyVcek(vcek: CertInput, intermediates: CertInput[], at
   // Path: given intermediates, then the embedded ASKs; only the pinned ARKs end it.
   const pool = [...given.filter((c) => c !== leaf), ...parseCertificates(intermediates, 'vcekChain').map((d, i) => parseCert(d, `vcekChain[${i}]`))];
   const anchors: ParsedCert[] = [];
-  for (const p of Object.values(roots)) {
-    anchors.push(parseCert(parseCertificates(p.ark, 'AMD_SEV_ROOTS')[0]!, 'AMD_SEV_ROOTS'));
-    pool.push(parseCert(parseCertificates(p.ask, 'AMD_SEV_ROOTS')[0]!, 'AMD_SEV_ROOTS'));
+  const arks = new Map<string, SnpProduct>();
+  for (const p of products) {
+    const ark = parseCert(parseCertificates(roots[p]!.ark, 'amdRoots')[0]!, `amdRoots.${p}.ark`);
+    anchors.push(ark);
+    arks.set(ark.sha256, p);
+    if (roots[p]!.ask !== undefined) pool.push(parseCert(parseCertificates(roots[p]!.ask!, 'amdRoots')[0]!, `amdRoots.${p}.ask`));
   }
   const built = await buildPath(leaf, { anchors, pool, at });
-  const product = (Object.keys(roots) as SnpProduct[]).find((p) => roots[p] && parseCertificates(roots[p].ark, 'AMD_SEV_ROOTS').some((d) => parseCert(d).sha256 === built.anchor.sha256))!;
+  const product = arks.get(built.anchor.sha256)!;
   const x = extensions(leaf);
   const pn = x.get(EXT.productName);
   const productName = pn ? decodeString(readTlv(pn, 'vcek.productName').tag, readTlv(pn, 'vcek.productName').body) : undefined;

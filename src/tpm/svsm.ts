@@ -9,8 +9,10 @@ import { concat, constantTimeEqual, toHex } from '../util/bytes.js';
 import { hash, TPM_ALG } from '../util/hash.js';
 import { describeKey, loadAkPublic } from './keys.js';
 import { verifyQuote, type Check, type QuoteVerification, type VerifyQuoteInput } from './quote.js';
-import { parseSnpReport, snpClaims, verifySnpSignature } from './snp.js';
+import { checkCvmRules, type CvmRules } from './cvm-rules.js';
+import { decodeTcb, parseSnpReport, snpClaims, verifySnpSignature } from './snp.js';
 import { checkVcekMatchesReport, verifyVcek } from './snp-vcek.js';
+import { resolveHardwareRoots, type AmdRoots } from './trust-hardware.js';
 import type { CertInput } from './x509-der.js';
 
 export interface SnpBoundQuoteInput extends Omit<VerifyQuoteInput, 'akPublic' | 'nonce'> {
@@ -39,7 +41,7 @@ function fail(checks: Check[], id: string, e: VerificationError | PolicyError): 
 }
 
 /** Verifies a quote whose AK is bound by an SEV-SNP report (SVSM). */
-export async function verifySnpBoundQuote(input: SnpBoundQuoteInput, options: { at?: Date; allowDebug?: boolean } = {}): Promise<SnpBoundQuoteVerification> {
+export async function verifySnpBoundQuote(input: SnpBoundQuoteInput, options: { at?: Date; allowDebug?: boolean; rules?: CvmRules; amdRoots?: AmdRoots } = {}): Promise<SnpBoundQuoteVerification> {
   const checks: Check[] = [];
   const report = parseSnpReport(input.snpReport);
   const ak = loadAkPublic(input.akPublic);
@@ -47,12 +49,12 @@ export async function verifySnpBoundQuote(input: SnpBoundQuoteInput, options: { 
   // Step 1: AMD chain, VCEK ↔ report, report signature, debug policy.
   let vcek;
   try {
-    vcek = await verifyVcek(input.vcek, input.vcekChain ?? [], options.at ?? new Date());
+    vcek = await verifyVcek(input.vcek, input.vcekChain ?? [], options.at ?? new Date(), resolveHardwareRoots(options.amdRoots ? { amdRoots: options.amdRoots } : {}).amd);
   } catch (e) {
     if (e instanceof VerificationError) fail(checks, 'snp.vcek.chain', e);
     throw e;
   }
-  checks.push({ id: 'snp.vcek.chain', ok: true, detail: `${vcek.kind.toUpperCase()} chains to the pinned ARK-${vcek.product}` });
+  checks.push({ id: 'snp.vcek.chain', ok: true, detail: `${vcek.kind.toUpperCase()} chains to the configured ARK-${vcek.product}` });
   try {
     checks.push({ id: 'snp.vcek.tcb', ok: true, detail: checkVcekMatchesReport(vcek, report) });
   } catch (e) {
@@ -61,8 +63,6 @@ export async function verifySnpBoundQuote(input: SnpBoundQuoteInput, options: { 
   }
   if (!(await verifySnpSignature(report, vcek.key))) fail(checks, 'snp.report.signature', new VerificationError('SNP_REPORT_SIGNATURE_INVALID', `SNP report signature does not verify with the ${vcek.kind.toUpperCase()}`));
   checks.push({ id: 'snp.report.signature', ok: true, detail: `ECDSA P-384/SHA-384 report signature verifies with the ${vcek.kind.toUpperCase()}` });
-  if (report.policy.debug && !options.allowDebug) fail(checks, 'snp.policy.debug', new PolicyError('SNP_DEBUG_GUEST', 'the guest policy allows debugging; pass allowDebug to accept'));
-  checks.push({ id: 'snp.policy.debug', ok: true, detail: report.policy.debug ? 'debug allowed by option' : 'guest policy forbids debugging' });
   // Step 2: report_data = SHA-512(nonce ‖ TPMT_PUBLIC): the hardware vouches for this AK and this nonce.
   const want = hash(TPM_ALG.SHA512, concat(input.nonce, ak.tpmPublic.raw));
   if (!constantTimeEqual(want, report.reportData)) {
@@ -88,7 +88,16 @@ export async function verifySnpBoundQuote(input: SnpBoundQuoteInput, options: { 
     }
     else checks.push(c);
   }
-  return { platform: 'sev-snp', claims: { ...snpClaims(report, vcek.product === 'Turin'), product: vcek.product }, quote: q, checks, complete: checks.every((c) => c.ok === true) };
+  // Step 4: debug, VMPL, the pinned launch measurement and the other pins (src/tpm/cvm-rules.ts).
+  const turin = vcek.product === 'Turin';
+  const claims = { ...snpClaims(report, turin), product: vcek.product };
+  try {
+    checks.push(...checkCvmRules('sev-snp', claims, decodeTcb(report.reportedTcb, turin) as unknown as Record<string, number>, options.rules, options.allowDebug ? { allowDebug: true } : {}));
+  } catch (e) {
+    if (e instanceof PolicyError) throw new PolicyError(e.code, e.message, { ...e.details, checks: [...checks, ...((e.details?.checks as Check[]) ?? [])] });
+    throw e;
+  }
+  return { platform: 'sev-snp', claims, quote: q, checks, complete: checks.every((c) => c.ok === true) };
 }
 
 /** TCB_VERSION from fluorite's JSON `{fmc, bootloader, tee, snp, microcode}` (Milan/Genoa layout unless fmc). */

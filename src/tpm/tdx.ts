@@ -8,7 +8,7 @@
  * Layout and field origins: spec/confidential-vms.md §TDX.
  */
 import { MalformedInputError, VerificationError, type VerificationCode } from '../errors.js';
-import { bytesEqual, concat, constantTimeEqual, toHex, tryUtf8Decode } from '../util/bytes.js';
+import { bytesEqual, concat, constantTimeEqual, fromHex, toHex, tryUtf8Decode } from '../util/bytes.js';
 import { hash, TPM_ALG } from '../util/hash.js';
 import { summarize } from './akcert.js';
 import type { KeyMaterial } from './keys.js';
@@ -16,9 +16,9 @@ import { materialFromSpki } from './keys.js';
 import type { Check } from './quote.js';
 import { Reader } from './reader.js';
 import { verifySignature } from './sigverify.js';
-import { INTEL_SGX_ROOT_CA } from './trust-intel.js';
+import { EMBEDDED_HARDWARE_ROOTS, requireRoots } from './trust-hardware.js';
 import { parseCert } from './x509-cert.js';
-import { parseCertificates } from './x509-der.js';
+import { parseCertificates, type CertInput } from './x509-der.js';
 import { buildPath } from './x509-path.js';
 
 const HEADER = 48;
@@ -32,6 +32,38 @@ const FIELDS: [string, number, number, number][] = [
   ['mrOwner', 232, 48, 624], ['mrOwnerConfig', 280, 48, 672], ['rtmr0', 328, 48, 720], ['rtmr1', 376, 48, 768],
   ['rtmr2', 424, 48, 816], ['rtmr3', 472, 48, 864], ['reportData', 520, 64, 128],
 ];
+
+/**
+ * Intel's published identity of the TDX quoting enclave (TD_QE; Intel PCS `GET /tdx/certification/v4/qe/identity`):
+ * MRSIGNER, ISVPRODID 2, MISCSELECT 0 under mask FFFFFFFF, ATTRIBUTES 11h… under mask FBFFFFFFFFFFFFFF0…0.
+ */
+export const TD_QE_IDENTITY = {
+  mrSigner: 'dc9e2a7c6f948f17474e34a7fc43ed030f7c1563f1babddf6340c82e0e54a8c5',
+  isvProdId: 2,
+  miscSelect: 0,
+  miscSelectMask: 0xffffffff,
+  attributes: '11000000000000000000000000000000',
+  attributesMask: 'fbffffffffffffff0000000000000000',
+} as const;
+
+/** The QE report (SGX REPORT_BODY) is Intel's TD quoting enclave: MRSIGNER, ISVPRODID, MISCSELECT, ATTRIBUTES. */
+export function checkQeIdentity(qeReport: Uint8Array): string {
+  const id = TD_QE_IDENTITY;
+  const dv = new DataView(qeReport.buffer, qeReport.byteOffset, qeReport.byteLength);
+  const mrSigner = toHex(qeReport.subarray(128, 160));
+  const prodId = dv.getUint16(256, true);
+  const misc = dv.getUint32(16, true);
+  const attr = qeReport.subarray(48, 64);
+  const want = fromHex(id.attributes);
+  const mask = fromHex(id.attributesMask);
+  const bad: string[] = [];
+  if (mrSigner !== id.mrSigner) bad.push(`MRSIGNER ${mrSigner.slice(0, 16)}…`);
+  if (prodId !== id.isvProdId) bad.push(`ISVPRODID ${prodId}`);
+  if (((misc & id.miscSelectMask) >>> 0) !== id.miscSelect) bad.push(`MISCSELECT ${misc.toString(16)}`);
+  if (attr.some((b, i) => (b & mask[i]!) !== (want[i]! & mask[i]!))) bad.push(`ATTRIBUTES ${toHex(attr)}`);
+  if (bad.length) throw new VerificationError('TDX_QE_IDENTITY_MISMATCH', `the QE report is not Intel's TD quoting enclave (${bad.join(', ')})`);
+  return `QE is Intel's TD quoting enclave (MRSIGNER ${mrSigner.slice(0, 16)}…, ISVPRODID ${prodId}, ISVSVN ${dv.getUint16(258, true)})`;
+}
 
 export interface TdQuote {
   version: number;
@@ -104,8 +136,11 @@ function fail(checks: Check[], id: string, code: VerificationCode, msg: string):
   throw new VerificationError(code, msg, { checks });
 }
 
-/** Verifies a TD quote and its TDREPORT; returns the quote's (signed) report_data and the TD claims. */
-export async function verifyTdxEvidence(tdReport: Uint8Array, tdQuote: Uint8Array, opts: { at: Date }) {
+/**
+ * Verifies a TD quote and its TDREPORT; returns the quote's (signed) report_data and the TD claims. `intelRoots`: the
+ * Intel SGX Root CA(s) the trust configuration resolved to (src/tpm/trust-hardware.ts); none: CERT_UNTRUSTED_ROOT.
+ */
+export async function verifyTdxEvidence(tdReport: Uint8Array, tdQuote: Uint8Array, opts: { at: Date; intelRoots?: CertInput[] }) {
   const checks: Check[] = [];
   if (tdReport.length !== 1024 || tdReport[0] !== 0x81) throw new MalformedInputError('not a TDREPORT (1024 bytes, type 0x81)', { path: 'hwReport', offset: 0 });
   const q = parseTdQuote(tdQuote);
@@ -113,11 +148,13 @@ export async function verifyTdxEvidence(tdReport: Uint8Array, tdQuote: Uint8Arra
   const [leafDer, ...rest] = q.pckChain;
   if (!leafDer) fail(checks, 'tdx.pck.chain', 'CERT_CHAIN_INVALID', 'the TD quote carries no PCK certificate');
   const leaf = parseCert(leafDer, 'tdQuote.pck[0]');
-  const anchors = [parseCert(parseCertificates(INTEL_SGX_ROOT_CA, 'INTEL_SGX_ROOT_CA')[0]!, 'INTEL_SGX_ROOT_CA')];
+  const roots = opts.intelRoots ?? EMBEDDED_HARDWARE_ROOTS.intel;
+  const anchors = roots.flatMap((r) => parseCertificates(r, 'intelRoots')).map((d, i) => parseCert(d, `intelRoots[${i}]`));
   try {
+    requireRoots('Intel', anchors.length);
     const built = await buildPath(leaf, { anchors, pool: rest.map((d, i) => parseCert(d, `tdQuote.pck[${i + 1}]`)), at: opts.at });
     if (!/CN=Intel SGX PCK Certificate/.test(leaf.subject)) throw new VerificationError('CERT_CHAIN_INVALID', `leaf "${leaf.subject}" is not a PCK certificate`);
-    checks.push({ id: 'tdx.pck.chain', ok: true, detail: `PCK chains to the pinned Intel SGX Root CA (${built.path.map((c) => summarize(c).subject.replace(/.*CN=([^,]+).*/, '$1')).join(' → ')})` });
+    checks.push({ id: 'tdx.pck.chain', ok: true, detail: `PCK chains to the configured Intel SGX Root CA (${built.path.map((c) => summarize(c).subject.replace(/.*CN=([^,]+).*/, '$1')).join(' → ')})` });
   } catch (e) {
     if (e instanceof VerificationError) fail(checks, 'tdx.pck.chain', e.code, e.message);
     throw e;
@@ -125,6 +162,13 @@ export async function verifyTdxEvidence(tdReport: Uint8Array, tdQuote: Uint8Arra
   // QE report: signed by the PCK; its report_data binds the attestation key and the QE auth data.
   if (!(await p256(materialFromSpki(leaf.spki), q.qeReportSignature, q.qeReport))) fail(checks, 'tdx.qe-report.signature', 'TDX_QE_REPORT_SIGNATURE_INVALID', 'QE report signature does not verify with the PCK key');
   checks.push({ id: 'tdx.qe-report.signature', ok: true, detail: 'QE report signed by the PCK key' });
+  // QE identity: a quote signed through any other enclave the PCK signed a report for is not Intel's QE's.
+  try {
+    checks.push({ id: 'tdx.qe-identity', ok: true, detail: checkQeIdentity(q.qeReport) });
+  } catch (e) {
+    if (e instanceof VerificationError) fail(checks, 'tdx.qe-identity', e.code, e.message);
+    throw e;
+  }
   const ak = concat(q.attestKey.kty === 'EC' ? q.attestKey.x : new Uint8Array(), q.attestKey.kty === 'EC' ? q.attestKey.y : new Uint8Array());
   const rd = q.qeReport.subarray(320, 384);
   const want = hash(TPM_ALG.SHA256, concat(ak, q.qeAuthData));

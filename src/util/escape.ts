@@ -1,9 +1,9 @@
 /**
- * The project's escaper for untrusted text on a terminal (spec/cli.md §Human reports): control characters (C0, DEL,
- * C1), line and paragraph separators, bidirectional overrides and other invisible format characters, unpaired
- * surrogates and backslash are escaped, runs of spaces are shown by count, and the length is bounded. So an untrusted
- * string can never start a line, move the cursor, recolour the screen, reorder what follows it, or wrap a fake
- * verdict onto its own line. Used by the CLI's reports (src/cli/text.ts) and every stderr writer (src/node/stderr.ts).
+ * The one escaper for untrusted strings (spec/cli.md §Human reports), shared by the CLI (terminal lines) and the
+ * verifier page (DOM text): control characters (C0, DEL, C1), line and paragraph separators, bidirectional overrides
+ * and other invisible format characters, unpaired surrogates and backslash are escaped, runs of spaces are shown by
+ * count, and the length is bounded. So an untrusted string can never start a line, move the cursor, recolour the
+ * screen, reorder what follows it, or wrap a fake verdict onto its own line.
  */
 
 /** Characters escaped by `safe`: Cc (C0, DEL, C1), Cf (bidi, zero-width…), Zl, Zp, Cs (lone surrogates), backslash. */
@@ -34,3 +34,24 @@ export function safe(v: unknown, max = MAX_SHOWN): string {
   return `${cps.slice(0, max).join('')}…(${left} more characters)`;
 }
 
+/** Cuts a raw string to `max` code points (escape it with `safe` before printing). */
+export function cut(s: string, max: number): string {
+  const cps = [...s.slice(0, max * 2 + 1)];
+  return cps.length > max ? `${cps.slice(0, max).join('')}…` : s;
+}
+
+/**
+ * A bounded, comma-separated list of untrusted names: at most `max` shown, then "and N more".
+ * Not escaped: the caller escapes the line it is part of.
+ */
+export function nameList(names: readonly string[], max = 5): string {
+  const shown = names.slice(0, max).map((n) => cut(n, 120));
+  const rest = names.length - shown.length;
+  return rest > 0 ? `${shown.join(', ')} and ${rest} more` : shown.join(', ');
+}
+
+/** True when `safe` would change `v` other than by cutting it (it holds characters shown as escapes). */
+export function hasUnsafe(v: string): boolean {
+  UNSAFE.lastIndex = 0;
+  return UNSAFE.test(v) || / {4,}/.test(v);
+}

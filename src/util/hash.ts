@@ -65,6 +65,15 @@ const HASHES = new Map<number, HashInfo>([
   [TPM_ALG.SHA3_512, { name: 'sha3_512', size: 64, fn: sha3_512 }],
 ]);
 
+/** The same digest from a faster implementation where the runtime has one (Node: OpenSSL); undefined = not offered. */
+export type NativeHash = (name: HashName, data: Uint8Array) => Uint8Array | undefined;
+let native: NativeHash | undefined;
+
+/** Routes hash() through `fn` where it offers the algorithm (src/node/native-hash.ts); undefined restores the JS hashes. */
+export function setNativeHash(fn: NativeHash | undefined): void {
+  native = fn;
+}
+
 /** The hash for a TPM_ALG_ID, or undefined when the id is not a hash aicert knows. */
 export function hashInfo(alg: number): HashInfo | undefined {
   return HASHES.get(alg);
@@ -91,7 +100,7 @@ export function hashAlgByName(name: string): number | undefined {
 export function hash(alg: number, data: Uint8Array): Uint8Array {
   const h = HASHES.get(alg);
   if (!h) throw new TypeError(`unsupported hash algorithm 0x${alg.toString(16)}`);
-  return h.fn(data);
+  return native?.(h.name, data) ?? h.fn(data);
 }
 
 /** PCR extend: H(old ‖ digest). */

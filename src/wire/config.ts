@@ -3,7 +3,8 @@
  * created, the runner on receipt. Inputs must be pinned Hugging Face repositories, and keys through which axolotl
  * would load code or fetch unpinned data are refused. Every error names the file, the 1-based line and the key.
  */
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type YAMLMap } from 'yaml';
+import type { Document, Node, YAMLMap } from 'yaml';
+import { isMap, isScalar, isSeq, loadYaml, yaml } from './yaml.js';
 import { MalformedInputError } from '../errors.js';
 
 /** A Hugging Face repository pinned to a git commit. */
@@ -70,13 +71,19 @@ export const REFUSED_KEYS: Record<string, string> = {
 /** Top-level string keys that name a model or tokenizer source: they must name the pinned base model. */
 const SOURCE_KEYS = ['base_model_config', 'tokenizer_config', 'processor_config'];
 
-/** Validates config text; `file` is only used in messages. */
-export function parseAxolotlConfig(text: string, file = 'aicert.yaml'): AxolotlConfig {
+/** Validates config text; `file` is only used in messages. Loads the optional peer `yaml` first. */
+export async function parseAxolotlConfig(text: string, file = 'aicert.yaml'): Promise<AxolotlConfig> {
   if (typeof text !== 'string') throw new TypeError('config text must be a string');
+  await loadYaml();
+  return parseLoaded(text, file);
+}
+
+/** parseAxolotlConfig once `yaml` is loaded. */
+function parseLoaded(text: string, file: string): AxolotlConfig {
   if (text.length > MAX_CONFIG_BYTES) throw new ConfigError(file, `config is larger than ${MAX_CONFIG_BYTES} bytes`);
   // Parse with positions; YAML syntax errors carry their own line.
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const lc = new (yaml().LineCounter)();
+  const doc = yaml().parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const err = doc.errors[0];
   if (err) {
     const pos = lc.linePos(err.pos[0]);

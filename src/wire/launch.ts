@@ -3,6 +3,7 @@
  * (spec/runner-protocol.md §Launch nonce). No Node APIs beyond Buffer-free base64 and TextDecoder.
  */
 import { MalformedInputError } from '../errors.js';
+import { readJson } from '../util/json.js';
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 const toHex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
@@ -23,7 +24,7 @@ export function parseLaunchUserData(b64: string): { runId: string; nonce: Uint8A
   let v: { aicert_launch?: { version?: unknown; run_id?: unknown; nonce?: unknown } } | null;
   try {
     const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-    v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    v = readJson(bytes, 'launch userData') as typeof v;
   } catch (e) {
     throw new MalformedInputError('launch userData is not UTF-8 JSON', { path: 'userData' }, { cause: e });
   }

@@ -56,6 +56,8 @@ export interface FakeHubOptions {
   pageSize?: number;
   /** When set, API and resolve requests need `Authorization: Bearer <token>` (a gated repository), else 401. */
   token?: string;
+  /** Answers with CORS headers (as huggingface.co does), for a page on another origin; OPTIONS preflights allowed. */
+  cors?: boolean;
 }
 
 export interface FakeHub {
@@ -134,6 +136,15 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const u = new URL(req.url ?? '/', base);
     requests.push({ method: req.method ?? 'GET', url: u.pathname + u.search, auth: req.headers.authorization, range: req.headers.range });
+    if (opts.cors) {
+      res.setHeader('access-control-allow-origin', '*');
+      res.setHeader('access-control-expose-headers', 'x-repo-commit, link, x-error-code, content-range, content-length, location');
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204, { 'access-control-allow-headers': 'authorization, range, accept', 'access-control-allow-methods': 'GET, HEAD' });
+        res.end();
+        return;
+      }
+    }
     if (lies.status) {
       res.writeHead(lies.status);
       res.end('{}');

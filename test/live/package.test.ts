@@ -25,6 +25,8 @@ describe.skipIf(!built)('npm pack → install into an empty folder', () => {
     const pkg = join(dir, 'node_modules', 'aicert');
     expect(existsSync(join(pkg, 'dist', 'index.js'))).toBe(true);
     expect(existsSync(join(pkg, 'spec', 'verification.md'))).toBe(true);
+    // the verifier page ships as static files
+    for (const f of ['index.html', 'aicert-web.js', 'aicert-web.css']) expect(existsSync(join(pkg, 'dist', 'web', f)), f).toBe(true);
     expect(readdirSync(pkg)).not.toContain('test');
     expect(readdirSync(pkg)).not.toContain('testvectors');
     expect(readFileSync(join(pkg, 'LICENSE'), 'utf8')).toMatch(/Apache License\s+Version 2\.0/);

@@ -6,6 +6,7 @@
 import { MalformedInputError, VerificationError } from '../../errors.js';
 import { parseAicertJson } from '../../eventlog/aicert-json.js';
 import { extendsPcr } from '../../eventlog/replay.js';
+import { iterEvents } from '../../eventlog/store.js';
 import { parseTcgLog } from '../../eventlog/tcg.js';
 import { verifyLog } from '../../eventlog/verify.js';
 import { bytesEqual, toHex, utf8 } from '../../util/bytes.js';
@@ -23,8 +24,11 @@ export function stepBootLog(ctx: Ctx): void {
   const log = parseTcgLog(ev.bootEventLog);
   // Every PCR the log extends, and every PCR a bootEvents rule judges even when the log has no event for it.
   const ruled = Object.keys(ctx.policy.bootEvents ?? {}).map(Number);
-  const pcrs = [...new Set([...log.events.filter(extendsPcr).map((e) => e.pcr), ...ruled])].filter((p) => !APP_PCRS.includes(p)).sort((a, b) => a - b);
-  if (log.events.some((e) => extendsPcr(e) && APP_PCRS.includes(e.pcr))) ctx.warnings.push('the boot event log extends PCR 8/14/15, which AIBOM reserves for app events');
+  // One undecoded pass over the events: the PCRs they extend and how many extend each.
+  const perPcr = new Map<number, number>();
+  for (const e of iterEvents(log, false)) if (extendsPcr(e)) perPcr.set(e.pcr, (perPcr.get(e.pcr) ?? 0) + 1);
+  const pcrs = [...new Set([...perPcr.keys(), ...ruled])].filter((p) => !APP_PCRS.includes(p)).sort((a, b) => a - b);
+  if (APP_PCRS.some((p) => perPcr.has(p))) ctx.warnings.push('the boot event log extends PCR 8/14/15, which AIBOM reserves for app events');
   try {
     const verified = verifyLog(log, ctx.quoted!, { pcrs });
     ctx.boot = { log, verified };
@@ -32,7 +36,7 @@ export function stepBootLog(ctx: Ctx): void {
     if (e instanceof VerificationError) ctx.rep.fail('bootlog', new VerificationError(e.code, `boot event log: ${e.message}`, e.details));
     throw e;
   }
-  const n = log.events.filter((e) => extendsPcr(e) && pcrs.includes(e.pcr)).length;
+  const n = pcrs.reduce((sum, p) => sum + (perPcr.get(p) ?? 0), 0);
   ctx.rep.pass('bootlog', `${n} boot events (${log.format}) replay to the quoted PCRs ${pcrs.join(',')}`);
 }
 
