@@ -43,7 +43,9 @@ describe.skipIf(!swtpmAvailable())('attested TLS against the reference runner', 
     };
     [modern, original] = await Promise.all([start(['--launch-nonce', launch], { TINY_TRAINER_STEPS: '100', TINY_TRAINER_STEP_MS: '100' }), start(['--original-protocol'])]);
     cli = join(ROOT, `node_modules/.cache/aicert-cli-${process.pid}/aicert.mjs`);
-    await build({ entryPoints: [join(ROOT, 'bin/aicert.ts')], outfile: cli, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' });
+    // The CLI's main() in one ES module (bin/aicert.ts is a launcher that needs the per-command bundles beside it).
+    const entry = "import { main } from './src/cli/main.ts'; main(process.argv.slice(2)).then((c) => (process.exitCode = c));";
+    await build({ stdin: { contents: entry, resolveDir: ROOT, loader: 'ts' }, outfile: cli, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' });
   });
   afterAll(async () => {
     await Promise.all(runners.map((r) => r.stop()));

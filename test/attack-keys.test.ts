@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { VerificationError } from '../src/errors.js';
 import { verifyAkChain } from '../src/tpm/akcert.js';
+import { makeCredential } from '../src/tpm/credential.js';
 import { verifyQuote } from '../src/tpm/quote.js';
 
 const Q = resolve(import.meta.dirname, '../testvectors/quote');
@@ -73,6 +74,17 @@ describe('RSA public exponent 1: signatures without a private key', () => {
     const sig = Buffer.concat([Buffer.from([0x00, 0x14, 0x00, 0x0b, 0x01, 0x00]), em(attest, n.length)]);
     const input = { attest, signature: new Uint8Array(sig), akPublic: pemOf('PUBLIC KEY', spki), pcrs: new Uint8Array(readFileSync(join(Q, 'ak-rsa/quote.pcrs'))) };
     expect(await code(verifyQuote(input))).toBe('KEY_EXPONENT_INVALID');
+  });
+});
+
+describe('RSA public exponent 1 on an EK: a credential anyone could open', () => {
+  test('makeCredential refuses an e = 1 EK (was: made; RSA-OAEP with e = 1 leaves the encoded seed in the clear)', async () => {
+    const { n } = e1Spki();
+    const u16 = (v: number) => Buffer.from([v >> 8, v & 255]);
+    // TPMT_PUBLIC in the EK template shape: RSA, SHA-256, restricted|decrypt|fixedTPM…, AES-128-CFB, exponent 1.
+    const ek = Buffer.concat([u16(0x0001), u16(0x000b), Buffer.from('000300b2', 'hex'), u16(32), Buffer.alloc(32), u16(0x0006), u16(128), u16(0x0043), u16(0x0010), u16(2048), Buffer.from('00000001', 'hex'), u16(n.length), n]);
+    const akName = Buffer.concat([u16(0x000b), createHash('sha256').update('ak').digest()]);
+    await expect(makeCredential({ ekPublic: new Uint8Array(ek), akName: new Uint8Array(akName), secret: new Uint8Array(16) })).rejects.toMatchObject({ code: 'KEY_EXPONENT_INVALID' });
   });
 });
 

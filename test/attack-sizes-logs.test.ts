@@ -145,6 +145,13 @@ describe('AIBOM boot event log cap (4 MiB), checked from its length before decod
     statement: Buffer.from(statementJson([])).toString('base64'),
     evidence: { tpm: { attest: '', signature: '', pcrs: {}, akCertificates: [''] }, appEventLog: {}, nonce: '00'.repeat(32), bootEventLog },
   });
+  // In CBOR every byte field is a byte string (spec/strict-encodings.md): the same document with bytes, not base64.
+  const v1Cbor = (bootEventLog: Uint8Array): Uint8Array =>
+    encodeCbor({
+      _type: 'https://aicert.dev/aibom/v1',
+      statement: new Uint8Array(Buffer.from(statementJson([]))),
+      evidence: { tpm: { attest: new Uint8Array(0), signature: new Uint8Array(0), pcrs: {}, akCertificates: [new Uint8Array(0)] }, appEventLog: {}, nonce: '00'.repeat(32), bootEventLog },
+    });
   const refusal = (doc: Uint8Array | string): unknown => {
     try {
       parseAibom(doc);
@@ -164,14 +171,14 @@ describe('AIBOM boot event log cap (4 MiB), checked from its length before decod
   });
 
   test('CBOR: a 59 MB byte string is refused by size before it is copied or parsed as a log', () => {
-    const e = refusal(encodeCbor(v1(new Uint8Array(59e6).fill(0xa5))));
+    const e = refusal(v1Cbor(new Uint8Array(59e6).fill(0xa5)));
     expect(e).toBeInstanceOf(MalformedInputError);
     expect((e as MalformedInputError).path).toBe('evidence.bootEventLog');
     expect((e as Error).message).toMatch(/larger than 4194304 bytes/);
   });
 
   test('a log of exactly 4 MiB passes the size check (the limit is the spec value, not lower)', () => {
-    const ok = parseAibom(encodeCbor(v1(new Uint8Array(CAP))));
+    const ok = parseAibom(v1Cbor(new Uint8Array(CAP)));
     expect(ok.bootEventLog?.length).toBe(CAP);
     const b64 = Buffer.alloc(CAP).toString('base64');
     expect(parseAibom(JSON.stringify(v1(b64))).bootEventLog?.length).toBe(CAP);

@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -142,6 +142,16 @@ describe('inputs on disk', () => {
     const r = await runCli([...verify(w, join(w, 'finetuned-model.zip')), '--json']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out).artifacts.matched).toHaveLength(3);
+  });
+
+  test('an unbound name (sorted after it) hard-linked to a bound file is judged, and fails (was: deduplicated by inode, VALID)', async () => {
+    const w = join(dir, 'hardlink');
+    cpSync(join(DEMO, 'weights'), w, { recursive: true });
+    linkSync(join(w, 'finetuned-model.zip'), join(w, 'z-backdoor.zip'));
+    expect(statSync(join(w, 'z-backdoor.zip')).nlink).toBe(2);
+    const r = await runCli([...verify(w), '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out).artifacts.extra.map((x: { name: string }) => x.name)).toEqual(['z-backdoor.zip']);
   });
 
   test('--model FIFO is refused at once (exit 2), not read', async () => {

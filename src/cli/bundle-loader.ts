@@ -11,6 +11,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { constants as vmConstants, Script } from 'node:vm';
+import { stderr } from '../node/stderr.js';
 
 const MAGIC = Buffer.from('AICERTC1', 'latin1');
 const HEAD = MAGIC.length + 64;
@@ -38,7 +39,7 @@ export function cacheFile(source: Buffer, data: Buffer): Buffer {
 }
 
 function debug(line: string): void {
-  if (process.env.AICERT_DEBUG) process.stderr.write(`aicert: ${line}\n`);
+  if (process.env.AICERT_DEBUG) stderr`aicert: ${line}\n`;
 }
 
 /** Reads a file, or undefined when it cannot be read. */
@@ -82,7 +83,8 @@ export function runBundle(file: string, argv: string[]): void {
       process.exitCode = code;
     },
     (e: unknown) => {
-      console.error(e);
+      // an error that escaped main: its text is escaped like every other stderr value
+      stderr`aicert: ${(e as Error)?.stack ?? e}\n`;
       process.exitCode = 2;
     },
   );

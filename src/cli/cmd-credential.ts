@@ -9,6 +9,7 @@ import { makeCredential } from '../tpm/credential.js';
 import { parsePublicBytes } from '../tpm/public.js';
 import { concat, toHex, tryFromHex } from '../util/bytes.js';
 import { parse, printJson, readInput, UsageError } from './io.js';
+import { stderr } from '../node/stderr.js';
 
 const USAGE = 'aicert credential --ek FILE (--ak FILE | --ak-name HEX|FILE) --secret FILE [--out FILE] [--json]';
 const HELP = `usage: ${USAGE}
@@ -55,6 +56,6 @@ export async function run(argv: string[]): Promise<number> {
   const c = await makeCredential({ ekPublic, akName: akPublic ?? akName, secret });
   if (o.out) writeFileSync(o.out, concat(FILE_HEADER, c.credentialBlob, c.encryptedSecret));
   if (o.json) printJson({ akName: toHex(akName), credentialBlob: toHex(c.credentialBlob), encryptedSecret: toHex(c.encryptedSecret), ...(o.out ? { file: o.out } : {}) });
-  else process.stderr.write(`credential for AK ${toHex(akName)} written to ${o.out}\n`);
+  else stderr`credential for AK ${toHex(akName)} written to ${o.out}\n`;
   return 0;
 }

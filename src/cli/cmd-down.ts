@@ -7,6 +7,7 @@ import { ArmClient, type ArmClientOptions } from '../launcher/arm.js';
 import { downRun, type TeardownOptions } from '../launcher/provision.js';
 import { aicertHome, RunNotFoundError } from '../launcher/state.js';
 import { parse, UsageError } from './io.js';
+import { stderr, stderrLines } from '../node/stderr.js';
 
 const USAGE = 'aicert down RUN';
 
@@ -26,7 +27,7 @@ export async function run(argv: string[], deps: DownDeps = {}): Promise<number> 
   }
   if (positionals.length !== 1) throw new UsageError(`exactly one RUN is required\nusage: ${USAGE}`);
   const runId = positionals[0]!;
-  const log = (l: string) => process.stderr.write(`aicert down: ${l}\n`);
+  const log = stderrLines('aicert down: ');
   // Delete what the state file lists; failures are recorded there and reported here.
   let report;
   try {
@@ -38,12 +39,12 @@ export async function run(argv: string[], deps: DownDeps = {}): Promise<number> 
     });
   } catch (e) {
     if (e instanceof RunNotFoundError) {
-      process.stderr.write(`aicert down: ${e.message} (see 'aicert runs')\n`);
+      stderr`aicert down: ${e.message} (see 'aicert runs')\n`;
       return 2;
     }
     throw e;
   }
-  for (const f of report.failed) process.stderr.write(`aicert down: could not delete ${f.id}: ${f.error}\n`);
+  for (const f of report.failed) stderr`aicert down: could not delete ${f.id}: ${f.error}\n`;
   const gone = report.deleted.length + report.absent.length;
   if (report.failed.length) {
     process.stdout.write(`run ${runId}: ${report.failed.length} resource(s) could not be deleted; run 'aicert down ${runId}' again\n`);

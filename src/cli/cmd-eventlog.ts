@@ -13,12 +13,12 @@ import type { EventLog, LogEvent, PcrBanks } from '../eventlog/types.js';
 import { toHex, tryFromHex } from '../util/bytes.js';
 import { replayCcmr } from '../eventlog/cel-ccmr.js';
 import { digestSize, hashAlgByName, hashName } from '../util/hash.js';
-import { markJsonPrinted, parse, readInput, UsageError } from './io.js';
+import { markJsonPrinted, MAX_LARGE_INPUT_BYTES, parse, readInput, UsageError } from './io.js';
 import { StreamWriter } from './stream-out.js';
+import { stderr, stderrLines } from '../node/stderr.js';
 import { readJson } from '../util/json.js';
 
 const USAGE = 'aicert eventlog FILE [--json] [--pcrs FILE]';
-const err = (s: string) => process.stderr.write(s + '\n');
 
 /** Expected values from --pcrs: bank alg -> pcr -> bytes. Accepts the contract form, or it wrapped in "pcrs"/"banks". */
 export function parsePcrsFile(bytes: Uint8Array): PcrBanks {
@@ -132,7 +132,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError(`expected one event-log FILE\nusage: ${USAGE}`);
   // The file's bytes belong to this command alone, so a TCG log adopts them instead of copying.
-  const log = parseEventLog(readInput(positionals[0]!, 'event log'), { tcg: { adopt: true } });
+  const log = parseEventLog(readInput(positionals[0]!, 'event log', MAX_LARGE_INPUT_BYTES), { tcg: { adopt: true } });
   const rep = replay(log);
   const expected = values.pcrs !== undefined ? parsePcrsFile(readInput(values.pcrs, 'PCR file')) : undefined;
   const cmp = expected ? compareLog(log, expected) : undefined;
@@ -147,10 +147,10 @@ export async function run(argv: string[]): Promise<number> {
     await w.jsonDocument({ format: log.format, pcrs: pcrsJson(rep), ...(mrs.size ? { mrs: pcrsJson(mrs) } : {}), ...(cmp ? { comparison: cmp } : {}), ...mismatch }, 'events', (function* () {
       for (const e of iterEvents(log)) yield eventJson(e);
     })());
-    for (const x of log.warnings) err(`warning: ${safe(x, 400)}`);
+    for (const x of log.warnings) stderr`warning: ${x}\n`;
   } else await printHuman(log, rep, w);
   // Name each mismatching PCR (stderr with --json so stdout stays one JSON document).
-  const say = values.json ? err : (s: string) => void w.line(s);
+  const say = values.json ? stderrLines('') : (s: string) => void w.line(s);
   for (const b of bad) say(`MISMATCH ${b}`);
   const untouched = cmp?.results.filter((r) => r.status === 'not-in-log' || r.status === 'bank-not-in-log' || r.status === 'not-quoted') ?? [];
   for (const r of untouched) say(`not compared: ${r.message}`);

@@ -12,8 +12,8 @@ import { readJson } from '../util/json.js';
 import { verifyAibom } from '../aibom/verify.js';
 import { utf8 } from '../util/bytes.js';
 import { parse, readInput, UsageError } from './io.js';
-import { safe } from './text.js';
 import { anyVerifyFlag, VERIFY_FLAGS, verifyOptionsFrom } from './verify-options.js';
+import { stderr } from '../node/stderr.js';
 
 const USAGE =
   'aicert export --format intoto|cyclonedx ATTESTATION [--output FILE] [--attestation-url URL] ' +
@@ -63,7 +63,7 @@ export async function run(argv: string[]): Promise<number> {
     const v = await verifyAibom(doc, verifyOpts);
     if (!v.valid) {
       const why = v.error ? `${v.error.code}: ${v.error.message}` : `could not check ${v.unchecked.join(', ')}`;
-      process.stderr.write(`aicert export: NOT VALID (${safe(why, 300)}); nothing written (--unverified exports it marked as unverified)\n`);
+      stderr`aicert export: NOT VALID (${why}); nothing written (--unverified exports it marked as unverified)\n`;
       return 1;
     }
   }
@@ -80,7 +80,7 @@ export async function run(argv: string[]): Promise<number> {
     out = utf8(JSON.stringify(bom, null, 2) + '\n');
   }
   if (o.unverified) warnings.unshift(UNVERIFIED_MARK);
-  for (const w of warnings) process.stderr.write(`aicert export: warning: ${safe(w, 400)}\n`);
+  for (const w of warnings) stderr`aicert export: warning: ${w}\n`;
   // Write the export (stdout by default).
   if (o.output) writeFileSync(o.output, out);
   else process.stdout.write(out);

@@ -10,6 +10,7 @@ import type { VerifyAibomResult } from '../aibom/types.js';
 import { idCard } from './cmd-verify.js';
 import { isCidr } from '../launcher/provision.js';
 import { parse, printChecks, printJson, readInput, UsageError } from './io.js';
+import { Escaped, stderr, stderrLines } from '../node/stderr.js';
 
 const USAGE =
   'aicert finetune [--config aicert.yaml] [--dir DIR] [--runner URL] [--storage-url URL] [--trust-root PEM]... ' +
@@ -110,7 +111,7 @@ export async function run(argv: string[], deps: Partial<FinetuneOptions> = {}): 
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'\nusage: ${USAGE}`);
   if ((o.qemu !== undefined) !== (o.mirror !== undefined)) throw new UsageError(`--qemu and --mirror go together\nusage: ${USAGE}`);
   if (o.qemu && o.runner) throw new UsageError(`--qemu and --runner exclude each other\nusage: ${USAGE}`);
-  const log = deps.log ?? ((l: string) => process.stderr.write(`aicert finetune: ${l}\n`));
+  const log = deps.log ?? stderrLines('aicert finetune: ');
   const local = o.qemu ? await (await import('../launcher/qemu-finetune.js')).qemuFinetuneOptions(o.qemu, o.mirror!, o.dir ?? dirname(o.config ?? 'aicert.yaml'), log) : {};
   const opts: FinetuneOptions = {
     ...local,
@@ -128,7 +129,7 @@ export async function run(argv: string[], deps: Partial<FinetuneOptions> = {}): 
     log,
   };
   const r = await runFinetune(opts);
-  if (r.error) process.stderr.write(`aicert finetune: ${r.exit === 2 ? 'error' : 'failed'}: ${r.error}\n`);
+  if (r.error) stderr`aicert finetune: ${new Escaped(r.exit === 2 ? 'error' : 'failed')}: ${r.error}\n`;
   if (o.json) {
     const v = (x: VerifyAibomResult | undefined) => x && { valid: x.valid, checks: x.checks, claims: x.claims, ...(x.error ? { error: x.error } : {}) };
     // the one error object of spec/cli.md §JSON: exit 1 verification failed, 2 usage/config, 3 the flow

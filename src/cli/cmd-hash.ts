@@ -8,6 +8,7 @@ import { hashFile, hashPaths, type FileDigest } from '../node/hashing.js';
 import { createProgressBar } from '../node/progress.js';
 import { parse, printJson, readInput, usageError } from './io.js';
 import { safe } from './text.js';
+import { stderr } from '../node/stderr.js';
 
 const USAGE = 'aicert hash PATH... [--sharded] [--json] | aicert hash --check FILE [--json]';
 /** Most lines a --check file may hold. */
@@ -46,7 +47,7 @@ async function check(file: string, json: boolean): Promise<number> {
     printJson(doc);
   } else {
     for (const r of results) process.stdout.write(`${safe(r.path, 400)}: ${r.status === 'missing' ? 'FAILED open or read' : r.status}\n`);
-    if (bad.length) process.stderr.write(`aicert hash: WARNING: ${bad.length} of ${results.length} computed checksums did NOT match or could not be read\n`);
+    if (bad.length) stderr`aicert hash: WARNING: ${bad.length} of ${results.length} computed checksums did NOT match or could not be read\n`;
   }
   return bad.length ? 1 : 0;
 }

@@ -4,6 +4,7 @@
  * overrides the endpoint); storage: AZURE_STORAGE_CONNECTION_STRING, else Entra ID. Exit 0 done, 2 usage, 3 failure.
  */
 import { parse, printJson, UsageError } from './io.js';
+import { stderrLines } from '../node/stderr.js';
 
 export async function upload(argv: string[], usage: string): Promise<number> {
   const { values: o, positionals } = parse(
@@ -27,7 +28,7 @@ export async function upload(argv: string[], usage: string): Promise<number> {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const log = (l: string) => void process.stderr.write(`aicert image upload: ${l}\n`);
+  const log = stderrLines('aicert image upload: ');
   const r = await uploadImage({
     imageDir: o.image!, storage, storageAuth: await storageAuthFromEnv(), storageAccountId: o['storage-account-id']!, galleryId: o.gallery!,
     definition: o.definition!, version: o.version!, regions: o.region, ...(o.location ? { location: o.location } : {}), arm: new ArmClient({ log }), log,

@@ -3,6 +3,7 @@
  * bit reproducibly with its golden values, and put on an Azure compute gallery. Exit 0 done, 2 usage, 1 failure.
  */
 import { parse, printJson, UsageError } from './io.js';
+import { stderrLines } from '../node/stderr.js';
 
 const USAGE = 'aicert image build --out DIR [--cache DIR] [--no-reference-boot] [--firewall FILE] [--json]\n' +
   '       aicert image upload --image DIR --storage-url URL --storage-account-id ID --gallery ID --definition NAME --version X.Y.Z --region R... [--location L] [--json]';
@@ -19,7 +20,7 @@ build   writes DIR/uki.efi, disk.raw, disk.vhd, policy.json (QEMU/OVMF flow: PCR
 upload  uploads DIR/disk.vhd as a page blob, creates or updates the gallery image definition (Gen2,
         TrustedLaunchSupported, Specialized, Linux) and an image version replicated to the regions; prints image_id.`;
 
-const log = (l: string) => void process.stderr.write(`aicert image: ${l}\n`);
+const log = stderrLines('aicert image: ');
 
 async function build(argv: string[]): Promise<number> {
   const { values: o, positionals } = parse(

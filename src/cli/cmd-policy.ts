@@ -5,7 +5,8 @@
  */
 import { parseEventLog } from '../eventlog/detect.js';
 import { policyFromLog, policyToJson } from '../aibom/policy.js';
-import { parse, printJson, readInput, UsageError } from './io.js';
+import { MAX_LARGE_INPUT_BYTES, parse, printJson, readInput, UsageError } from './io.js';
+import { stderr } from '../node/stderr.js';
 
 const USAGE = 'aicert policy from-log LOG [--pcrs LIST] [--description TEXT]';
 const HELP = `usage: ${USAGE}
@@ -42,10 +43,10 @@ export async function run(argv: string[]): Promise<number> {
   const [sub, log, ...rest] = positionals;
   if (sub !== 'from-log' || !log || rest.length) throw new UsageError(`usage: ${USAGE}`);
   const pcrs = o.pcrs !== undefined ? parsePcrList(o.pcrs) : undefined;
-  const parsed = parseEventLog(readInput(log, 'event log'));
+  const parsed = parseEventLog(readInput(log, 'event log', MAX_LARGE_INPUT_BYTES));
   const policy = policyFromLog(parsed, pcrs);
   if (o.description !== undefined) policy.description = o.description;
-  for (const w of parsed.warnings) process.stderr.write(`aicert policy: warning: ${w}\n`);
+  for (const w of parsed.warnings) stderr`aicert policy: warning: ${w}\n`;
   printJson(policyToJson(policy));
   return 0;
 }

@@ -9,11 +9,13 @@ import type { EventDigest } from '../eventlog/types.js';
 import { toHex } from '../util/bytes.js';
 import { hashName } from '../util/hash.js';
 import { parsePcrsFile } from './cmd-eventlog.js';
-import { parse, printJson, readInput, UsageError } from './io.js';
+import { MAX_LARGE_INPUT_BYTES, parse, printJson, readInput, UsageError } from './io.js';
+import { stderrLines } from '../node/stderr.js';
+import { safe } from './text.js';
 
 const USAGE = 'aicert predict --uki FILE.efi [--boot-flow ovmf|azure] [--json] [--pcrs FILE]';
 const out = (s: string) => process.stdout.write(s + '\n');
-const err = (s: string) => process.stderr.write(s + '\n');
+const err = stderrLines('');
 
 const FLOWS: Record<string, BootFlow> = { ovmf: 'ovmf', qemu: 'ovmf', azure: 'azure-trusted-launch', 'azure-trusted-launch': 'azure-trusted-launch' };
 
@@ -54,7 +56,7 @@ export async function run(argv: string[]): Promise<number> {
   const flow = FLOWS[values['boot-flow'] ?? 'ovmf'];
   if (!flow) throw new UsageError(`--boot-flow must be ovmf or azure\nusage: ${USAGE}`);
   const expected = values.pcrs ? parsePcrsFile(readInput(values.pcrs, '--pcrs')) : undefined;
-  const p = predictPcrs({ uki: readInput(values.uki, '--uki'), bootFlow: flow });
+  const p = predictPcrs({ uki: readInput(values.uki, '--uki', MAX_LARGE_INPUT_BYTES), bootFlow: flow });
 
   // Compare with --pcrs: every given (bank, PCR) must be one this command predicts, and equal to it.
   const bad: string[] = [];
@@ -69,7 +71,8 @@ export async function run(argv: string[]): Promise<number> {
   const mismatch = bad.length ? { error: { code: 'PCR_REPLAY_MISMATCH', message: `${bad.length} given PCR value(s) differ from the prediction` } } : {};
   if (values.json) printJson({ ...predictionJson(p), ...(expected ? { match: bad.length === 0, mismatches: bad } : {}), ...mismatch });
   else {
-    out(`boot flow: ${p.bootFlow}${p.stubVersion ? `   systemd-stub ${p.stubVersion}` : ''}`);
+    // the stub version is text from the UKI's .sdmagic section: escaped like every untrusted string
+    out(`boot flow: ${p.bootFlow}${p.stubVersion ? `   systemd-stub ${safe(p.stubVersion, 80)}` : ''}`);
     for (const [what, ds] of [['UKI', p.authenticode.uki], ['kernel', p.authenticode.kernel]] as const) {
       for (const d of ds) out(`authenticode ${what.padEnd(6)} ${hashName(d.alg).padEnd(6)} ${toHex(d.digest)}`);
     }

@@ -5,6 +5,8 @@
  */
 import { aicertHome, listRuns, type RunState } from '../launcher/state.js';
 import { parse, printJson, UsageError } from './io.js';
+import { stderr } from '../node/stderr.js';
+import { safe } from './text.js';
 
 const USAGE = 'aicert runs [--json]';
 
@@ -18,7 +20,7 @@ export async function run(argv: string[], deps: { home?: string } = {}): Promise
   // Read every state file; report unreadable ones on stderr.
   const home = deps.home ?? aicertHome();
   const { runs, unreadable } = await listRuns(home);
-  for (const u of unreadable) process.stderr.write(`aicert runs: skipping ${u.file}: ${u.error}\n`);
+  for (const u of unreadable) stderr`aicert runs: skipping ${u.file}: ${u.error}\n`;
   if (o.json) printJson(runs);
   else process.stdout.write(formatTable(runs));
   return unreadable.length ? 2 : 0;
@@ -29,7 +31,8 @@ function formatTable(runs: RunState[]): string {
   if (!runs.length) return 'no runs recorded\n';
   const rows = runs.map((r) => {
     const live = r.resources.filter((x) => x.status !== 'deleted').length;
-    return [r.runId, r.status, r.createdAt.replace(/\.\d+Z$/, 'Z'), `${live} live`, `${r.resourceGroup}/${r.location}`, r.publicIp ?? '-'];
+    // every cell escaped: state files carry cloud answers and the trainer's output names
+    return [r.runId, r.status, r.createdAt.replace(/\.\d+Z$/, 'Z'), `${live} live`, `${r.resourceGroup}/${r.location}`, r.publicIp ?? '-'].map((c) => safe(c, 120));
   });
   const head = ['RUN', 'STATUS', 'CREATED', 'RESOURCES', 'GROUP/REGION', 'PUBLIC IP'];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -37,7 +40,7 @@ function formatTable(runs: RunState[]): string {
   // Where each live VM's serial log is (boot diagnostics), and what a kept VM holds.
   const notes = runs.flatMap((r) => {
     if (!r.resources.some((x) => x.kind === 'virtualMachine' && x.status !== 'deleted')) return [];
-    return [...(r.serialLog ? [`${r.runId}: serial log: ${r.serialLog}`] : []), ...(r.status === 'kept' && r.unsavedOutputs ? [`${r.runId}: KEPT, holds the only copy of ${r.unsavedOutputs}`] : [])];
+    return [...(r.serialLog ? [`${safe(r.runId)}: serial log: ${safe(r.serialLog, 400)}`] : []), ...(r.status === 'kept' && r.unsavedOutputs ? [`${safe(r.runId)}: KEPT, holds the only copy of ${safe(r.unsavedOutputs, 600)}`] : [])];
   });
   return table + (notes.length ? '\n' + notes.map((n) => `${n}\n`).join('') : '');
 }

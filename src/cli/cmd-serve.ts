@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, usageError } from './io.js';
 import { safe } from './text.js';
+import { stderr } from '../node/stderr.js';
 
 const USAGE = 'aicert serve [--port N] [--host 127.0.0.1]';
 
@@ -38,7 +39,7 @@ export async function run(argv: string[]): Promise<number> {
   const host = o.host ?? '127.0.0.1';
   const root = webRoot();
   if (!existsSync(join(root, 'index.html'))) throw usageError(`the page is not built (${safe(root, 200)} has no index.html): run npm run build`, USAGE);
-  if (!LOOPBACK.test(host)) process.stderr.write(`aicert serve: warning: listening on ${safe(host, 80)}, reachable beyond this machine\n`);
+  if (!LOOPBACK.test(host)) stderr`aicert serve: warning: listening on ${host}, reachable beyond this machine\n`;
   const { server, url } = await serveStatic(root, { host, port });
   process.stdout.write(`aicert serve: ${url}\n`);
   // stay up until SIGINT/SIGTERM, then close and exit 0

@@ -14,6 +14,7 @@ import { safe } from './text.js';
 import { flagWords } from './flag-words.js';
 import { printVerifyReport } from './verify-report.js';
 import { VERIFY_FLAGS, verifyOptionsFrom } from './verify-options.js';
+import { stderr } from '../node/stderr.js';
 
 /** The ID card rows (kept here for the commands that print one). */
 export { idCard } from './verify-report.js';
@@ -100,7 +101,7 @@ export async function run(argv: string[]): Promise<number> {
     bar.done();
   }
   if (o.json) {
-    for (const x of r.warnings) process.stderr.write(`aicert verify: warning: ${safe(x, 400)}\n`);
+    for (const x of r.warnings) stderr`aicert verify: warning: ${x}\n`;
     const hubReport = hubRun?.report();
     printJson({ ...verifyJson(r, local), ...(hubReport ? { hub: hubReport } : {}) });
   } else {

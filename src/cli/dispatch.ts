@@ -3,8 +3,8 @@
  * command code, so a launcher can answer these and pick the one command bundle to load (spec/cli.md §Every command).
  */
 import { printJson } from './io.js';
-import { safe } from './text.js';
 import { packageVersion } from './version.js';
+import { Escaped, stderr } from '../node/stderr.js';
 
 /** Every subcommand; each lives in src/cli/cmd-NAME.ts and exports `run(argv): Promise<number>`. */
 export const COMMAND_NAMES = ['quote', 'credential', 'eventlog', 'predict', 'hash', 'verify', 'policy', 'export', 'runs', 'down', 'finetune', 'image', 'runner', 'serve'] as const;
@@ -61,7 +61,7 @@ export function dispatch(argv: string[]): Dispatch {
     return { exit: 0 };
   }
   if (!(COMMAND_NAMES as readonly string[]).includes(cmd)) {
-    process.stderr.write(`aicert: unknown command '${safe(cmd, 60)}'\n\n${HELP}\n`);
+    stderr`aicert: unknown command '${cmd}'\n\n${new Escaped(HELP)}\n`;
     if (wantsJson(argv)) printJson({ error: { code: 'USAGE', message: `unknown command '${cmd.slice(0, 60)}'` } });
     return { exit: 2 };
   }

@@ -1,5 +1,5 @@
 /** Node-only CLI plumbing: argument parsing, file reading, exit-code mapping and check reports. */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { MalformedInputError, PolicyError, VerificationError } from '../errors.js';
 import { flagWords } from './flag-words.js';
@@ -46,15 +46,44 @@ export function usageError(what: string, usage: string): UsageError {
   return new UsageError(`${what}\nusage: ${usage}\nRun '${commandOf(usage)} --help' for the options and an example.`);
 }
 
-/** Reads a file given on the command line (`-` is stdin); unreadable files are MalformedInputError (exit 2). */
-export function readInput(path: string, what: string): Uint8Array {
+/** Largest input file read by default (bytes): the document size limit of spec/aibom-v1.md. */
+export const MAX_INPUT_BYTES = 64 << 20;
+/** Largest event log or UKI read (bytes). */
+export const MAX_LARGE_INPUT_BYTES = 1 << 30;
+
+/**
+ * Reads a file given on the command line (`-` is stdin), at most `max` bytes: a larger regular file is refused from its
+ * size, and a stream or device (a pipe, /dev/zero) is read only until it passes `max`. Unreadable or too large is a
+ * MalformedInputError (exit 2).
+ */
+export function readInput(path: string, what: string, max = MAX_INPUT_BYTES): Uint8Array {
+  const tooLarge = () => new MalformedInputError(`${what} ${path} is larger than ${max} bytes`, { path: what });
+  let fd: number | undefined;
   try {
-    const b = readFileSync(path === '-' ? 0 : path);
+    fd = path === '-' ? 0 : openSync(path, 'r');
+    // a regular file is judged by its size; anything else is read in chunks up to the limit
+    const st = fstatSync(fd);
+    if (st.isFile() && st.size > max) throw tooLarge();
+    const chunks: Buffer[] = [];
+    let n = 0;
+    for (;;) {
+      // a regular file in one read of its size (plus one byte to see the end), other inputs 1 MiB at a time
+      const buf = Buffer.allocUnsafe(Math.max(1, Math.min(st.isFile() && n === 0 ? st.size + 1 : 1 << 20, max + 1 - n)));
+      const r = readSync(fd, buf, 0, buf.length, null);
+      if (r === 0) break;
+      n += r;
+      if (n > max) throw tooLarge();
+      chunks.push(buf.subarray(0, r));
+    }
+    const b = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, n);
     return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
   } catch (e) {
+    if (e instanceof MalformedInputError) throw e;
     throw new MalformedInputError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
       path: what,
     });
+  } finally {
+    if (fd !== undefined && fd !== 0) closeSync(fd);
   }
 }
 

@@ -3,7 +3,6 @@
  * `--hash`), trust stores (`--trust-store azure|gce`), confidential-VM evidence (`--hcl-report` with `--vcek` or
  * `--td-quote`), and an SEV-SNP report binding a non-restricted AK (`--snp-report`, SVSM). spec/confidential-vms.md.
  */
-import { readFileSync } from 'node:fs';
 import type { ConfidentialVmVerification } from '../tpm/cvm.js';
 import { loadAkPublic } from '../tpm/keys.js';
 import { isPcrYaml, parsePcrYaml } from '../tpm/pcr-yaml.js';
@@ -123,7 +122,7 @@ export function readCvmFlags(o: Extra): { hcl?: Uint8Array; snp?: Uint8Array; vc
   return {
     ...(o['hcl-report'] ? { hcl: readInput(o['hcl-report'], 'HCL report') } : {}),
     ...(o['snp-report'] ? { snp: readInput(o['snp-report'], 'SNP report') } : {}),
-    ...(o.vcek ? { vcek: new Uint8Array(readFileSync(o.vcek)) } : {}),
+    ...(o.vcek ? { vcek: readInput(o.vcek, 'VCEK') } : {}),
     vcekChain: (o['vcek-chain'] ?? []).map((f) => readInput(f, 'VCEK chain')),
     ...(o['td-quote'] ? { tdQuote: readInput(o['td-quote'], 'TD quote') } : {}),
   };

@@ -6,6 +6,7 @@ import { describeError, errorJson, exitCodeFor, jsonWasPrinted, printJson, reset
 import { useNodeHashes } from '../node/native-hash.js';
 import { wantsJson } from './dispatch.js';
 import { safe } from './text.js';
+import { Escaped, stderr } from '../node/stderr.js';
 
 export type Command = (argv: string[]) => Promise<number>;
 
@@ -32,8 +33,8 @@ export async function runCommand(cmd: string, rest: string[], load: () => Promis
     const mod = await load();
     return await mod.run(rest);
   } catch (e) {
-    process.stderr.write(`aicert ${cmd}: ${errorText(e)}\n`);
-    if (!(e instanceof UsageError) && exitCodeFor(e) === 2 && process.env.AICERT_DEBUG) console.error(e);
+    stderr`aicert ${cmd}: ${new Escaped(errorText(e))}\n`;
+    if (!(e instanceof UsageError) && exitCodeFor(e) === 2 && process.env.AICERT_DEBUG) stderr`${(e as Error).stack ?? e}\n`;
     // --json promises one JSON document on stdout, error paths included.
     if (wantsJson(rest) && !jsonWasPrinted()) printJson(errorDocument(cmd, e));
     return exitCodeFor(e);

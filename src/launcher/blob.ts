@@ -13,6 +13,7 @@ import { Transform } from 'node:stream';
 import { createProgressBar } from '../node/progress.js';
 import type { TokenCredential } from './arm.js';
 import { ToolError } from '../wire/tool-error.js';
+import { escaped } from '../node/stderr.js';
 
 /** A storage URL, SAS or transfer problem (exit 3 in the CLI; a bad --storage-url is exit 2 through TypeError). */
 export class StorageError extends Error {
@@ -260,6 +261,7 @@ export function progressBar(out: NodeJS.WriteStream = process.stderr): Progress 
   return (_done, _total, file) => {
     if (file === last) return;
     last = file;
-    out.write(`downloading ${file}\n`);
+    // the name is the trainer's (an output file name): escaped like every untrusted string
+    out.write(escaped`downloading ${file}\n`);
   };
 }

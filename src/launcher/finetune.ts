@@ -28,6 +28,7 @@ import { RunnerClient, RunnerError } from './runner-client.js';
 import type { RunFile } from './state.js';
 import { mergePolicies, policyFromMeasurements, type Policy } from '../aibom/policy.js';
 import { ToolError } from '../wire/tool-error.js';
+import { LogLines, stderrLines } from '../node/stderr.js';
 
 export interface FinetuneOptions {
   config: string;
@@ -124,7 +125,7 @@ const isNetworkError = (e: unknown) => /ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ETI
 
 /** Runs the whole flow; never throws for flow failures (they become exit codes), only for programming errors. */
 export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
-  const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const log = o.log ?? stderrLines('');
   const files: string[] = [];
   const res: FinetuneResult = { exit: 3, files };
   // ---- 0. everything that can be wrong locally is checked before anything is created (exit 2)
@@ -216,7 +217,9 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
     // The log stream ends with the flow, whichever way the flow ends.
     const logStop = new AbortController();
     const logSignal = AbortSignal.any([signal, logStop.signal]);
-    const logs = client.streamLogs(o.onLogText ?? ((t) => process.stderr.write(t)), { signal: logSignal, onDrop: (e) => log(`log stream dropped (${e.message}); resuming`) });
+    // The trainer's output, line by line and escaped: a hostile trainer cannot drive the builder's terminal.
+    const lines = new LogLines();
+    const logs = client.streamLogs(o.onLogText ?? ((t) => lines.write(t)), { signal: logSignal, onDrop: (e) => log(`log stream dropped (${e.message}); resuming`) });
     logs.catch(() => undefined);
     try {
       await collect(client, logs, signal, session, launchNonce);

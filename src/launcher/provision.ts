@@ -12,6 +12,7 @@ import type { AzureSettings } from './config.js';
 import { launchUserData, parseLaunchUserData } from '../wire/launch.js';
 import { newRunId, RunFile, type ResourceKind, type ResourceRecord, type RunState } from './state.js';
 import { securityProfile } from './confidential.js';
+import { stderrLines } from '../node/stderr.js';
 
 export const API_VERSIONS = { resourceGroup: '2021-04-01', network: '2024-05-01', compute: '2024-07-01', disk: '2024-03-02' } as const;
 
@@ -305,7 +306,7 @@ export async function withCleanup<T>(
   } = {},
 ): Promise<T> {
   const emitter = opts.emitter ?? process;
-  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const log = opts.log ?? stderrLines('');
   const ac = new AbortController();
   let held: string | undefined;
   const handlers = (opts.signals ?? ['SIGINT', 'SIGTERM']).map((sig) => {

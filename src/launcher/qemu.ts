@@ -51,14 +51,32 @@ export interface BootedVm {
   stop(): Promise<void>;
 }
 
-/** Framed blocks `@@AICERT BEGIN name` / base64 / `@@AICERT END name sha256` of a serial log; checks each digest. */
+/**
+ * Framed blocks `@@AICERT BEGIN name` / base64 / `@@AICERT END name sha256` of a serial log; checks each digest. One
+ * pass over the lines (the log is the guest's and is read again at every poll): a BEGIN line opens a block (replacing
+ * one never closed), the END line of the same name closes it.
+ */
 export function parseFramedBlocks(serial: string): Map<string, Uint8Array> {
   const out = new Map<string, Uint8Array>();
-  const re = /^@@AICERT BEGIN (\S+)\r?\n([\s\S]*?)^@@AICERT END \1 ([0-9a-f]{64})\r?$/gm;
-  for (const m of serial.matchAll(re)) {
-    const bytes = new Uint8Array(Buffer.from(m[2]!.replace(/\s+/g, ''), 'base64'));
-    if (createHash('sha256').update(bytes).digest('hex') !== m[3]) throw new ToolError('TRANSFER_CORRUPTED', `serial transfer corrupted ${m[1]}`);
-    out.set(m[1]!, bytes);
+  let open: { name: string; body: string[] } | undefined;
+  for (const raw of serial.split('\n')) {
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    const begin = /^@@AICERT BEGIN (\S+)$/.exec(line);
+    if (begin) {
+      open = { name: begin[1]!, body: [] };
+      continue;
+    }
+    if (!open) continue;
+    const end = line.startsWith(`@@AICERT END ${open.name} `) ? /^([0-9a-f]{64})$/.exec(line.slice(14 + open.name.length)) : null;
+    if (!end) {
+      open.body.push(line);
+      continue;
+    }
+    // a closed block: its bytes must have the digest the END line states
+    const bytes = new Uint8Array(Buffer.from(open.body.join('').replace(/\s+/g, ''), 'base64'));
+    if (createHash('sha256').update(bytes).digest('hex') !== end[1]) throw new ToolError('TRANSFER_CORRUPTED', `serial transfer corrupted ${open.name}`);
+    out.set(open.name, bytes);
+    open = undefined;
   }
   return out;
 }

@@ -118,7 +118,8 @@ export class RunnerClient {
           const req = request(new URL(`/build/status?from=${pos}`, this.session.url), { agent: this.session.agent, ...(o.signal ? { signal: o.signal } : {}) }, (res) => {
             if (res.statusCode !== 200) return reject(new RunnerError('RUNNER_HTTP', `build/status answered ${res.statusCode}`, res.statusCode));
             res.setEncoding('utf8');
-            res.on('data', (t: string) => ((pos += Buffer.byteLength(t)), onText(t)));
+            // positions count characters, as the runner's ?from= does
+            res.on('data', (t: string) => ((pos += t.length), onText(t)));
             res.on('error', reject);
             res.on('aborted', () => reject(new ToolError('ANSWER_CUT', 'log stream aborted')));
             res.on('end', () => (res.complete ? resolve() : reject(new ToolError('ANSWER_CUT', 'log stream cut'))));

@@ -93,25 +93,21 @@ function pickAlgorithm(set: Map<string, string>, pref: 'auto' | 'sha256' | 'shar
 /** Walks the given paths and names every file as it is bound. */
 async function collect(paths: readonly ArtifactPath[], opts: WalkOptions): Promise<{ entries: FileEntry[]; anyDirectory: boolean; invalid: FileEntry[] }> {
   if (!Array.isArray(paths)) throw new TypeError('paths must be an array');
-  const entries: FileEntry[] = [];
-  const invalid: FileEntry[] = [];
-  const physical = new Set<string>();
+  const found: FileEntry[] = [];
   let anyDirectory = false;
   for (const p of paths) {
     const { path, name } = typeof p === 'string' ? { path: p, name: undefined } : p;
     if (typeof path !== 'string' || (name !== undefined && typeof name !== 'string')) throw new TypeError('each path must be a string or {path, name}');
     for (const e of await walkPaths([path], { ...opts, regularOnly: true })) {
       if (e.fromDirectory) anyDirectory = true;
-      // one physical file counts once, however many arguments reach it
-      if (e.identity !== undefined) {
-        if (physical.has(e.identity)) continue;
-        physical.add(e.identity);
-      }
-      const bound = name === undefined ? e.name : e.fromDirectory ? `${name}/${e.name}` : name;
-      // a name no manifest can bind (backslash, control character, `..`) is an extra file, named in the report
-      if (!isBindableName(bound)) invalid.push({ ...e, name: bound });
-      else entries.push({ ...e, name: bound });
+      found.push({ ...e, name: name === undefined ? e.name : e.fromDirectory ? `${name}/${e.name}` : name });
     }
+  }
+  const entries: FileEntry[] = [];
+  const invalid: FileEntry[] = [];
+  for (const e of judgedOnce(found)) {
+    // a name no manifest can bind (backslash, control character, `..`) is an extra file, named in the report
+    (isBindableName(e.name) ? entries : invalid).push(e);
   }
   // a name given twice cannot be judged once
   const seen = new Set<string>();
@@ -120,6 +116,21 @@ async function collect(paths: readonly ArtifactPath[], opts: WalkOptions): Promi
     seen.add(e.name);
   }
   return { entries, anyDirectory, invalid };
+}
+
+/**
+ * Every name is judged (spec/cli.md §Model folders): one physical file reached twice under one name counts once, but
+ * a second name of one physical file (a hard link, or a path that names it otherwise) is its own entry, bound or not.
+ */
+function judgedOnce(found: FileEntry[]): FileEntry[] {
+  const taken = new Set<string>();
+  return found.filter((e) => {
+    if (e.identity === undefined) return true;
+    const key = `${e.identity}\0${e.name}`;
+    if (taken.has(key)) return false;
+    taken.add(key);
+    return true;
+  });
 }
 
 /** Whether a file name could be bound at all (spec/sharded-digest.md §5), without throwing. */

@@ -12,6 +12,7 @@ import { localFolderFetcher, type Fetcher } from './fetchers.js';
 import { bwrapBackend, checkReadOnlyPaths, podmanBackend, probeSandbox, unconfinedBackend, type SandboxBackend } from './sandbox.js';
 import { startRunner } from './server.js';
 import { imdsText } from './imds.js';
+import { Escaped, stderr, stderrLines } from '../node/stderr.js';
 
 const run = promisify(execFile);
 const IMDS_USER_DATA = 'http://169.254.169.254/metadata/instance/compute/userData?api-version=2021-01-01&format=text';
@@ -92,7 +93,7 @@ async function cvmOptions(v: Values) {
 async function chooseSandbox(v: Values, workDir: string, tcti: string): Promise<SandboxBackend> {
   if (v['unconfined-training']) {
     if (v.sandbox !== undefined) throw new RunnerUsageError('--unconfined-training and --sandbox exclude each other');
-    process.stderr.write('runner: WARNING: --unconfined-training: the trainer runs unconfined; AIBOMs say so and verifiers refuse them by default\n');
+    stderr`runner: WARNING: --unconfined-training: the trainer runs unconfined; AIBOMs say so and verifiers refuse them by default\n`;
     return unconfinedBackend();
   }
   const kind = (v.sandbox as string | undefined) ?? 'bwrap';
@@ -141,14 +142,14 @@ export async function main(argv: string[]): Promise<number> {
       },
     }));
   } catch (e) {
-    process.stderr.write(`runner: ${(e as Error).message}\nusage: ${RUNNER_USAGE}\n`);
+    stderr`runner: ${(e as Error).message}\nusage: ${new Escaped(RUNNER_USAGE)}\n`;
     return 2;
   }
   if (v.help) return void process.stdout.write(RUNNER_HELP + '\n'), 0;
   try {
     return await serve(v, positionals);
   } catch (e) {
-    if (e instanceof RunnerUsageError) return void process.stderr.write(`runner: ${e.message}\nusage: ${RUNNER_USAGE}\n`), 2;
+    if (e instanceof RunnerUsageError) return void stderr`runner: ${e.message}\nusage: ${new Escaped(RUNNER_USAGE)}\n`, 2;
     throw e;
   }
 }
@@ -189,7 +190,7 @@ async function serve(v: Values, positionals: string[]): Promise<number> {
     ...(v['boot-log'] ? { bootEventLogPath: v['boot-log'] as string } : {}),
     // Confidential VM: the HCL report from NV 0x01400001 goes into every AIBOM (src/runner/hcl.ts).
     ...(v['confidential-vm'] ? { confidentialVm: await cvmOptions(v) } : {}),
-    log: (l) => process.stderr.write(`${l}\n`),
+    log: stderrLines(''),
   });
   process.stdout.write(`READY ${runner.url}\n`);
   await new Promise<void>((resolve) => {

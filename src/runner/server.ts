@@ -73,6 +73,8 @@ export interface RunningRunner {
 const ALL_PCRS = Array.from({ length: 24 }, (_, i) => i);
 const ZERO = '0'.repeat(64);
 const MAX_BODY = 1 << 20;
+/** Runner log kept for GET /build/status (characters): the last 4 MiB of what the trainer and the runner wrote. */
+export const MAX_LOG_KEPT = 4 << 20;
 
 /** sha256(0^32 ‖ digest): one extension of a zero PCR. */
 const extendFromZero = (digestHex: string): string => toHex(extend(TPM_ALG.SHA256, new Uint8Array(32), fromHex(digestHex)));
@@ -129,10 +131,18 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
   let failure: string | undefined;
   let config: JobConfig | undefined;
   let result: JobResult | undefined;
+  // The log keeps its last MAX_LOG_KEPT characters (the trainer's output is unbounded); logBase is where they start.
   let logText = '';
+  let logBase = 0;
   const watchers = new Set<() => void>();
   const appendLog = (t: string) => {
     logText += t;
+    if (logText.length > MAX_LOG_KEPT) {
+      // drop a quarter more than needed, so trimming is amortised over many appends
+      const cut = logText.length - (MAX_LOG_KEPT * 3) / 4;
+      logText = logText.slice(cut);
+      logBase += cut;
+    }
     watchers.forEach((w) => w());
   };
   const abort = new AbortController();
@@ -194,11 +204,13 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
     'GET /status': async (_req, res) => send(res, 200, { state: status, ...(failure ? { error: failure } : {}) } satisfies RunnerStatus),
     'GET /build/status': async (req, res, u) => {
       // Chunked text: the log from byte `from` on, live, until the run ends.
-      let pos = Math.min(Number(u.searchParams.get('from') ?? 0) || 0, logText.length);
+      // Positions count characters of the whole log; what was dropped from its start is skipped.
+      let pos = Math.min(Number(u.searchParams.get('from') ?? 0) || 0, logBase + logText.length);
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
       const flush = () => {
-        if (pos < logText.length) res.write(logText.slice(pos));
-        pos = logText.length;
+        pos = Math.max(pos, logBase);
+        if (pos < logBase + logText.length) res.write(logText.slice(pos - logBase));
+        pos = logBase + logText.length;
         if (status !== 'running') finish();
       };
       const finish = () => (watchers.delete(flush), res.end());

@@ -11,7 +11,7 @@ import { concat, toBase64Url as b64url } from '../util/bytes.js';
 import { digestSize, hashInfo, hashName, TPM_ALG } from '../util/hash.js';
 import { ECC_CURVES } from './constants.js';
 import { aesCfbEncrypt, credentialHashSupported, hmacTpm, kdfa, kdfe, kdfLabel } from './credential-crypto.js';
-import { leftPad, materialFromTpmPublic } from './keys.js';
+import { leftPad, materialFromTpmPublic, rsaExponentProblem } from './keys.js';
 import { parsePublicBytes, type TpmPublic } from './public.js';
 import { Reader } from './reader.js';
 import { subtle } from './sigverify.js';
@@ -106,6 +106,9 @@ function draw(random: MakeCredentialInput['random'], n: number): Uint8Array {
 async function rsaSeed(ek: TpmPublic, seed: Uint8Array): Promise<Uint8Array> {
   const m = materialFromTpmPublic(ek);
   if (m.kty !== 'RSA') throw new Error('unreachable: RSA EK without RSA material');
+  // With e = 1 the OAEP "ciphertext" is the encoded seed itself, readable by anyone (spec/credential-activation.md).
+  const badExponent = rsaExponentProblem(m);
+  if (badExponent) throw new VerificationError('KEY_EXPONENT_INVALID', `EK ${badExponent}: the seed would be readable without the EK's private key`);
   const hash = hashInfo(ek.nameAlg)!.webcrypto!;
   const label = kdfLabel('IDENTITY');
   try {

@@ -22,6 +22,7 @@ export const TOOL_ERROR_CODES = [
   'PCR_IN_USE', // the runner's PCRs already hold measurements it did not make
   'HCL_REPORT_UNREADABLE', // the vTPM NV index with the HCL report could not be read
   'IMDS_UNAVAILABLE', // the instance metadata service gave no user data
+  'THIM_ANSWER_INVALID', // an IMDS/THIM answer (VCEK, TD quote) is malformed or does not fit this VM's hardware report
   'ABORTED', // the flow ended and stopped its pending work
 ] as const;
 
