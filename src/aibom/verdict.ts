@@ -41,19 +41,19 @@ export function idCardRows(c: Claims, esc: Escape = safe): [string, string][] {
   return out;
 }
 
-/** What a check that did not run leaves unproven, in words, with the CLI flag that would have run it. */
+/** What a check that did not run leaves unproven, in words, with the option that would have run it (the CLI maps options to flags). */
 export const NOT_CHECKED: Readonly<Record<string, string>> = {
-  nonce: 'freshness not checked (no --nonce)',
-  'policy.platform': 'boot stack not checked (no --measurements or --policy)',
-  'policy.pcrs': 'PCR values not checked (no --measurements or --policy)',
-  'policy.containers': 'container images not checked (no --containers or --policy)',
-  artifacts: 'weights not checked (no --model)',
+  nonce: 'freshness not checked (no options.nonce)',
+  'policy.platform': 'boot stack not checked (no options.measurements or options.policy)',
+  'policy.pcrs': 'PCR values not checked (no options.measurements or options.policy)',
+  'policy.containers': 'container images not checked (no options.containers or options.policy)',
+  artifacts: 'weights not checked (no options.artifacts)',
   bootlog: 'no boot event log to replay',
   'quote.ak.attributes': 'AK attributes not shown by the document (its certificate vouches for the key)',
 };
 
-/** The hint of a verdict that could not run the platform checks (CLI flags by default). */
-export const UNCHECKED_HINT = 'give --measurements/--containers or --policy, or accept with --allow-unchecked-platform';
+/** The hint of a verdict that could not run the platform checks (option names; the CLI maps them to flags). */
+export const UNCHECKED_HINT = 'give options.measurements/options.containers or options.policy, or accept with options.allowUncheckedPlatform';
 
 /** The file part of a verdict: how many bound files matched, and which did not (bounded lists, not yet escaped). */
 export function filesSummary(a: FilesReport, bound: number): string {

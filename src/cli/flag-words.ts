@@ -20,6 +20,8 @@ const FLAGS: Record<string, string> = {
   at: '--at',
   allowUncheckedPlatform: '--allow-unchecked-platform',
   allowSimulation: '--allow-simulation',
+  amdRoots: '--amd-roots',
+  intelRoots: '--intel-root',
 };
 
 /** `options.NAME` → its flag, where the CLI has one; other words are left as they are. */

@@ -9,7 +9,7 @@ import type { LocalArtifactReport } from '../node/artifacts.js';
 import { flagWords } from './flag-words.js';
 import { printChecks } from './io.js';
 import { colors, reportWidth, safe, wrap } from './text.js';
-import { filesSummary, idCardRows, verdictText } from '../aibom/verdict.js';
+import { filesSummary, idCardRows, NOT_CHECKED, UNCHECKED_HINT, verdictText, type VerdictWords } from '../aibom/verdict.js';
 
 /** The ID card lines: what the certificate says about the model, one fact per line, every value escaped. */
 export function idCard(c: Claims): string[] {
@@ -17,6 +17,12 @@ export function idCard(c: Claims): string[] {
 }
 
 export { filesSummary, verdictText };
+
+/** The verdict's words with the library's option names turned into this CLI's flags. */
+export const CLI_WORDS: VerdictWords = {
+  notChecked: Object.fromEntries(Object.entries(NOT_CHECKED).map(([k, v]) => [k, flagWords(v)])),
+  uncheckedHint: flagWords(UNCHECKED_HINT),
+};
 
 /** Human report: checks, ID card, conventional files, warnings, verdict (last line). */
 export function printVerifyReport(r: VerifyAibomResult, local: LocalArtifactReport | undefined, w: (s: string) => void): void {
@@ -43,6 +49,6 @@ export function printVerifyReport(r: VerifyAibomResult, local: LocalArtifactRepo
   }
   w('');
   const c = colors();
-  const lines = wrap(verdictText(r, local), width);
+  const lines = wrap(verdictText(r, local, CLI_WORDS), width);
   lines.forEach((l, i) => w(i === 0 ? c.bold(r.valid ? c.green(l) : c.red(l)) : l));
 }

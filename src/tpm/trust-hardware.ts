@@ -66,6 +66,6 @@ export function amdRootsFromCertificates(input: CertInput | CertInput[]): AmdRoo
 /** Refuses a verification that has no root of this vendor to end at (the configuration named none). */
 export function requireRoots(vendor: 'AMD' | 'Intel', n: number): void {
   if (n === 0) {
-    throw new VerificationError('CERT_UNTRUSTED_ROOT', `no ${vendor} root is configured: the trust configuration names other anchors only (add --trust-store ${vendor.toLowerCase()} for ${vendor}'s public roots, or give them with --${vendor === 'AMD' ? 'amd-roots' : 'intel-root'})`);
+    throw new VerificationError('CERT_UNTRUSTED_ROOT', `no ${vendor} root is configured: the trust configuration names other anchors only (give ${vendor}'s roots with options.${vendor === 'AMD' ? 'amdRoots' : 'intelRoots'}; the package embeds ${vendor}'s public ones)`);
   }
 }
