@@ -38,6 +38,23 @@ function outputMark(name: string, s: Shown): { mark: string; why: string } {
   return { mark: '✗', why: st };
 }
 
+/** The page's names for the library's options (the CLI maps the same words to its flags). */
+const FIELDS: Readonly<Record<string, string>> = {
+  nonce: 'nonce',
+  policy: 'policy',
+  measurements: 'policy',
+  containers: 'policy',
+  artifacts: 'weight files',
+  trustAnchors: 'trust root',
+  allowUncheckedPlatform: '"accept an unchecked platform"',
+  allowSimulation: '"accept simulation mode"',
+};
+
+/** `options.NAME` in a library message → the page's name for that input. */
+export function pageWords(text: string): string {
+  return text.replace(/\boptions\.([A-Za-z]+)\b/g, (m, name: string) => (Object.hasOwn(FIELDS, name) ? FIELDS[name]! : m));
+}
+
 /** The checks list, the artifacts line naming the files as the CLI does. */
 function renderChecks(ul: HTMLElement, s: Shown): void {
   const bound = s.result.claims.outputs?.length ?? 0;
@@ -45,7 +62,7 @@ function renderChecks(ul: HTMLElement, s: Shown): void {
     const li = el('li', c.ok === null ? 'skip' : c.ok ? 'pass' : 'fail');
     li.dataset.check = c.id;
     li.append(el('span', 'mark', MARK[String(c.ok) as 'true']), el('span', 'id', safe(c.id, 80)));
-    const detail = c.id === 'artifacts' && s.files ? filesSummary(s.files, bound) : c.detail;
+    const detail = c.id === 'artifacts' && s.files ? filesSummary(s.files, bound) : pageWords(c.detail);
     const d = el('span', 'detail');
     if (c.ok === null) d.append(el('span', 'pre', 'not checked: '));
     d.append(untrusted(detail, 400));
@@ -108,7 +125,7 @@ export function render(root: HTMLElement, s: Shown): void {
   renderFiles($('#files'), s);
   for (const w of s.result.warnings) {
     const li = el('li');
-    li.append(untrusted(w, 400));
+    li.append(untrusted(pageWords(w), 400));
     $('#warnings').append(li);
   }
   root.hidden = false;
@@ -121,7 +138,7 @@ export function renderError(root: HTMLElement, e: unknown): void {
   const err = e as { name?: string; code?: string; message?: string };
   const verdict = $('#verdict');
   verdict.className = 'invalid';
-  verdict.append(untrusted(`NOT VALID — ${err.code ?? err.name ?? 'Error'}: ${err.message ?? String(e)}`, 2000));
+  verdict.append(untrusted(`NOT VALID — ${err.code ?? err.name ?? 'Error'}: ${pageWords(err.message ?? String(e))}`, 2000));
   $('#card-title').textContent = '';
   root.hidden = false;
 }
