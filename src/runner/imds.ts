@@ -26,7 +26,8 @@ async function boundedText(r: Response, max: number): Promise<string> {
   if (len > max) throw new ToolError('IMDS_UNAVAILABLE', `IMDS: answer of ${len} bytes exceeds ${max}`);
   const b = new Uint8Array(await r.arrayBuffer());
   if (b.length > max) throw new ToolError('IMDS_UNAVAILABLE', `IMDS: answer of ${b.length} bytes exceeds ${max}`);
-  return new TextDecoder('utf-8', { fatal: true }).decode(b);
+  // A byte order mark stays in the text, so the JSON reader sees every byte (spec/strict-encodings.md §JSON).
+  return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(b);
 }
 
 /** One IMDS request with the Metadata header; retries 410, 429, 5xx and network errors. */
