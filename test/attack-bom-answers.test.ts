@@ -41,3 +41,28 @@ describe('byte order marks and bad UTF-8 in answers', () => {
     expect(() => loadAkPublic(body([...BOM, ...BOM], jwk))).toThrow(/second byte order mark/);
   });
 });
+
+describe('aTLS answer bytes', () => {
+  test('a runner answer with invalid UTF-8 is not JSON (no replacement characters slip through)', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { createServer } = await import('node:https');
+    const { attestRunner } = await import('../src/launcher/atls.js');
+    const dir = mkdtempSync(join(tmpdir(), 'aicert-atls-bytes-'));
+    // A self-signed runner certificate made by openssl (the client checks it only through the attestation).
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'), '-subj', '/CN=runner', '-days', '1'], { stdio: 'ignore' });
+    const server = createServer({ key: readFileSync(join(dir, 'k.pem')), cert: readFileSync(join(dir, 'c.pem')) }, (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(Buffer.from([...new TextEncoder().encode('{"note":"'), 0xff, ...new TextEncoder().encode('"}')]));
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    try {
+      const port = (server.address() as import('node:net').AddressInfo).port;
+      await expect(attestRunner(`https://127.0.0.1:${port}`)).rejects.toMatchObject({ code: 'ATLS_MALFORMED', message: expect.stringMatching(/not JSON/) });
+    } finally {
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
