@@ -66,3 +66,14 @@ describe('aTLS answer bytes', () => {
     }
   });
 });
+
+describe('IMDS answer that is not UTF-8', () => {
+  test('is refused at once (IMDS_UNAVAILABLE), not retried as a network error until the budget ends', async () => {
+    let t = 0;
+    const sleeps: number[] = [];
+    const bad = Uint8Array.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]);
+    const p = imdsText({ url: 'http://127.0.0.1:9/x', fetch: answer(bad) as unknown as typeof fetch, now: () => t, sleep: async (ms) => void (sleeps.push(ms), (t += ms)) });
+    await expect(p).rejects.toMatchObject({ code: 'IMDS_UNAVAILABLE', message: expect.stringMatching(/not UTF-8/) });
+    expect(sleeps).toEqual([]);
+  });
+});
