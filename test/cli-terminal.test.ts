@@ -101,3 +101,20 @@ describe('Hub report lines (aicert-verify --hf)', () => {
     expect(lines.join('\n')).not.toMatch(/[\p{Cc}\p{Cf}](?<!\n)/u);
   });
 });
+
+describe('the runner log stream on the terminal', () => {
+  test('escape sequences (clipboard write, screen clear) and bidi overrides are escaped; lines, CR and tabs stay', async () => {
+    const { stderrLogSink } = await import('../src/launcher/finetune.js');
+    const written: string[] = [];
+    const orig = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((s: string) => (written.push(String(s)), true)) as typeof process.stderr.write;
+    try {
+      stderrLogSink('step 1\r\x1b]52;c;ZXZpbA==\x07 loss 0.1\n\x1b[2Jdone\t\u202eok\\path\n');
+    } finally {
+      process.stderr.write = orig;
+    }
+    const out = written.join('');
+    expect(out).not.toMatch(/[\x1b\x07\u202e]/);
+    expect(out).toBe('step 1\r\\x1b]52;c;ZXZpbA==\\x07 loss 0.1\n\\x1b[2Jdone\t\\u{202e}ok\\path\n');
+  });
+});

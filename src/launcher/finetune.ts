@@ -5,6 +5,7 @@
  * attestation.json + aibom.json, verify both (weights included). Cloud resources are always deleted.
  * Exit: 0 verified, 1 verification failed, 2 usage/config (before anything exists), 3 the flow could not complete.
  */
+import { escapeLogText } from '../util/escape.js';
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { launchEvent } from '../wire/protocol.js';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -27,6 +28,9 @@ import { probeStorage } from './blob.js';
 import { RunnerClient, RunnerError } from './runner-client.js';
 import type { RunFile } from './state.js';
 import { mergePolicies, policyFromMeasurements, type Policy } from '../aibom/policy.js';
+
+/** The default sink of the runner's log stream: stderr, with the text escaped (src/util/escape.ts escapeLogText). */
+export const stderrLogSink = (t: string): void => void process.stderr.write(escapeLogText(t));
 import { ToolError } from '../wire/tool-error.js';
 
 export interface FinetuneOptions {
@@ -216,7 +220,7 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
     // The log stream ends with the flow, whichever way the flow ends.
     const logStop = new AbortController();
     const logSignal = AbortSignal.any([signal, logStop.signal]);
-    const logs = client.streamLogs(o.onLogText ?? ((t) => process.stderr.write(t)), { signal: logSignal, onDrop: (e) => log(`log stream dropped (${e.message}); resuming`) });
+    const logs = client.streamLogs(o.onLogText ?? stderrLogSink, { signal: logSignal, onDrop: (e) => log(`log stream dropped (${e.message}); resuming`) });
     logs.catch(() => undefined);
     try {
       await collect(client, logs, signal, session, launchNonce);

@@ -41,6 +41,18 @@ export function unescapeChars(s: string): string {
   );
 }
 
+/** What escapeLogText escapes: the escaper's characters except backslash, line feed, carriage return and tab. */
+const LOG_UNSAFE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu;
+
+/**
+ * Untrusted log text streamed to a terminal as it comes (a remote trainer's output): lines, carriage returns
+ * (progress bars) and tabs stay, every other control, bidi or invisible character is escaped, so the text can
+ * never send an escape sequence (colours, cursor moves, window titles, clipboard writes) to the terminal.
+ */
+export function escapeLogText(s: string): string {
+  return s.replace(LOG_UNSAFE, (c) => (c === '\n' || c === '\r' || c === '\t' ? c : escapeOne(c)));
+}
+
 /** One untrusted string, made harmless for a terminal line. */
 export function safe(v: unknown, max = MAX_SHOWN): string {
   const full = typeof v === 'string' ? v : String(v);
