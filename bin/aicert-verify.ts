@@ -11,4 +11,4 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 
 const d = dispatch(['verify', ...process.argv.slice(2)]);
 if ('exit' in d) process.exitCode = d.exit;
-else runBundle(join(__dirname, `cmd-${d.cmd}.cjs`), d.rest);
+else runBundle(d.cmd, join(__dirname, `cmd-${d.cmd}.cjs`), d.rest);

@@ -13,4 +13,4 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 
 const d = dispatch(process.argv.slice(2));
 if ('exit' in d) process.exitCode = d.exit;
-else runBundle(join(__dirname, `cmd-${d.cmd}.cjs`), d.rest);
+else runBundle(d.cmd, join(__dirname, `cmd-${d.cmd}.cjs`), d.rest);

@@ -74,4 +74,34 @@ describe('CLI code cache', () => {
     expect(cachedDataFor(src, undefined)).toBeUndefined();
     expect(cachedDataFor(src, Buffer.alloc(0))).toBeUndefined();
   });
+
+  test('a bundle that is missing or throws while loading: exit 2, escaped stderr, the error document with --json', () => {
+    const run = (args: string[]) => spawnSync(process.execPath, [join(bin, 'aicert.js'), ...args], { encoding: 'utf8' });
+    const hash = join(bin, 'cmd-hash.cjs');
+    const policy = join(bin, 'cmd-policy.cjs');
+    const verify = join(bin, 'cmd-verify.cjs');
+    const keep = [readFileSync(hash), readFileSync(policy), readFileSync(verify)] as const;
+    try {
+      unlinkSync(hash);
+      unlinkSync(verify);
+      writeFileSync(policy, 'throw new Error("boom \\x1b[31mred");');
+      for (const [args, shape] of [
+        [['hash', ROOT, '--json'], {}],
+        [['policy', 'show', 'x', '--json'], {}],
+        [['verify', 'x.json', '--json'], { valid: false, checks: [] }],
+      ] as const) {
+        const r = run([...args]);
+        expect(r.status, args[0]).toBe(2);
+        const doc = JSON.parse(r.stdout) as { error: { code: string; message: string } };
+        expect(doc, args[0]).toMatchObject({ ...shape, error: { code: 'ERROR' } });
+        expect(doc.error.message).toMatch(/cannot load the command bundle/);
+        expect(r.stderr).toMatch(new RegExp(`^aicert ${args[0]}: cannot load the command bundle`));
+        expect(r.stderr).not.toContain('\x1b');
+      }
+    } finally {
+      writeFileSync(hash, keep[0]);
+      writeFileSync(policy, keep[1]);
+      writeFileSync(verify, keep[2]);
+    }
+  });
 });

@@ -101,3 +101,17 @@ describe('Hub report lines (aicert-verify --hf)', () => {
     expect(lines.join('\n')).not.toMatch(/[\p{Cc}\p{Cf}](?<!\n)/u);
   });
 });
+
+describe('the runner log stream on the terminal', () => {
+  test('escape sequences (clipboard write, screen clear) and bidi overrides are escaped; each line stays a line', async () => {
+    // aicert finetune's default sink for the runner's log (src/launcher/finetune.ts): LogLines over stderr
+    const { LogLines } = await import('../src/node/stderr.js');
+    const written: string[] = [];
+    const lines = new LogLines((t) => void written.push(t));
+    lines.write('step 1\r\x1b]52;c;ZXZpbA==\x07 loss 0.1\n\x1b[2Jdone\t\u202eok\\path\n');
+    lines.end();
+    const out = written.join('');
+    expect(out).not.toMatch(/[\x1b\x07\u202e]/);
+    expect(out.split('\n')).toEqual(['step 1', '\\x1b]52;c;ZXZpbA==\\x07 loss 0.1', expect.stringMatching(/^\\x1b\[2Jdone.*\\u\{202e\}ok/), '']);
+  });
+});

@@ -51,6 +51,26 @@ describe('aicert hash (built)', () => {
     expect(r.stdout).toBe(want);
   });
 
+  test('file names that would drive the terminal are written escaped (leading backslash) and read back by --check', () => {
+    const d = join(dir, 'hostile-names');
+    mkdirSync(d);
+    const names = ['a\u202eb.txt', 'c\x1b[31md', 'tab\tname', 'back\\slash', 'zw\u200bj', 'plain'];
+    for (const n of names) writeFileSync(join(d, n), n);
+    const r = aicert('hash', 'hostile-names');
+    expect(r.status).toBe(0);
+    expect(r.stdout).not.toMatch(/[\x1b\u202e\t\u200b]/);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(names.length);
+    // coreutils' escape for the backslash (the oracle), and the escaper's forms for the rest
+    expect(lines).toContain(`\\${sh("printf 'back\\\\slash' | sha256sum").slice(0, 64)}  hostile-names/back\\\\slash`);
+    expect(lines.find((l) => l.endsWith('c\\x1b[31md'))?.startsWith('\\')).toBe(true);
+    expect(lines.find((l) => l.endsWith('hostile-names/plain'))?.startsWith('\\')).toBe(false);
+    writeFileSync(join(dir, 'hostile.sha256'), r.stdout);
+    const c = aicert('hash', '--check', 'hostile.sha256', '--json');
+    expect(c.status).toBe(0);
+    expect((JSON.parse(c.stdout) as { files: { path: string; status: string }[] }).files.map((f) => [f.path, f.status])).toEqual([...names].sort().map((n) => [`hostile-names/${n}`, 'OK']).sort());
+  });
+
   test('--json is one document [{path, sha256, size}]', () => {
     const r = aicert('hash', '--json', 'm');
     expect(r.status).toBe(0);

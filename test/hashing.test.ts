@@ -140,6 +140,15 @@ describe('directories', () => {
     mkdirSync(d2);
     writeFileSync(Buffer.concat([Buffer.from(d2 + '/'), Buffer.from([0x66, 0xff])]), 'x');
     await expect(hashPaths([d2])).rejects.toThrow(/not valid UTF-8/);
+    // A name starting with U+FEFF keeps it when the raw names are decoded (a U+FFFD name makes the walk decode them):
+    // dropping it would list "x" twice and never hash the file "\uFEFFx".
+    const d3 = join(dir, 'bom-names');
+    mkdirSync(d3);
+    writeFileSync(join(d3, 'x'), 'bound');
+    writeFileSync(join(d3, '\uFEFFx'), 'hidden');
+    writeFileSync(join(d3, 'n\uFFFD'), 'valid U+FFFD name');
+    const names = (await walkPaths([d3])).map((e) => e.name);
+    expect(names).toEqual(['n\uFFFD', 'x', '\uFEFFx']);
   });
 
   test('a file swapped for a symlink or deleted after the walk is refused by the workers (O_NOFOLLOW)', async () => {

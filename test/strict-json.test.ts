@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { MalformedInputError } from '../src/errors.js';
 import { parseStrictJson } from '../src/aibom/json.js';
+import { readJson } from '../src/util/json.js';
 
 const bad = (text: string) => expect(() => parseStrictJson(text, 'doc'), text).toThrow(MalformedInputError);
 
@@ -34,5 +35,16 @@ describe('strict JSON strings', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('size bound of text input', () => {
+  test('a text is bounded by its UTF-8 bytes, as the same document given as bytes is', () => {
+    const text = `"${'é'.repeat(60)}"`; // 62 characters, 122 UTF-8 bytes
+    const bytes = new TextEncoder().encode(text);
+    expect(bytes.length).toBe(122);
+    expect(() => readJson(bytes, 'doc', { maxBytes: 100 })).toThrow(/larger than 100 bytes/);
+    expect(() => readJson(text, 'doc', { maxBytes: 100 })).toThrow(/larger than 100 bytes/);
+    expect(readJson(text, 'doc', { maxBytes: 122 })).toBe('é'.repeat(60));
   });
 });

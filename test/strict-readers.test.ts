@@ -13,7 +13,8 @@ import { readJson } from '../src/util/json.js';
 
 const hex = (h: string) => Uint8Array.from(h.match(/../g) ?? [], (x) => parseInt(x, 16));
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-const oracleDecode = new Decoder({ mapsAsObjects: true, useRecords: false });
+// 8-byte integers as numbers: the writer uses them for magnitudes of 2^32 and more, all within ±(2^53-1).
+const oracleDecode = new Decoder({ mapsAsObjects: true, useRecords: false, int64AsNumber: true } as ConstructorParameters<typeof Decoder>[0]);
 
 /** Only a value or a MalformedInputError with an offset inside the input may come out. */
 function typedOnly(f: () => unknown, len: number, base = 0): void {

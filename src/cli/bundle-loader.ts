@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { constants as vmConstants, Script } from 'node:vm';
 import { stderr } from '../node/stderr.js';
+import { reportCommandFailure } from './command-failure.js';
 
 const MAGIC = Buffer.from('AICERTC1', 'latin1');
 const HEAD = MAGIC.length + 64;
@@ -75,17 +76,25 @@ export function loadBundle(file: string, keepCache?: string): CommandBundle {
   return mod.exports;
 }
 
-/** Runs `argv` with the command bundle at `file` and sets the process exit code from its result. */
-export function runBundle(file: string, argv: string[]): void {
-  const bundle = loadBundle(file, process.env.AICERT_CODE_CACHE_OUT || undefined);
+/**
+ * Runs command `cmd` with `argv` from the bundle at `file` and sets the process exit code from its result. A bundle
+ * that cannot be read or throws while loading (a damaged or partial install) is reported like any command error:
+ * escaped text on stderr, exit 2, and the error document with --json (spec/cli.md §JSON).
+ */
+export function runBundle(cmd: string, file: string, argv: string[]): void {
+  let bundle: CommandBundle;
+  try {
+    bundle = loadBundle(file, process.env.AICERT_CODE_CACHE_OUT || undefined);
+  } catch (e) {
+    process.exitCode = reportCommandFailure(cmd, argv, new Error(`cannot load the command bundle ${file}: ${(e as Error)?.message ?? String(e)}`));
+    return;
+  }
   bundle.main(argv).then(
     (code) => {
       process.exitCode = code;
     },
     (e: unknown) => {
-      // an error that escaped main: its text is escaped like every other stderr value
-      stderr`aicert: ${(e as Error)?.stack ?? e}\n`;
-      process.exitCode = 2;
+      process.exitCode = reportCommandFailure(cmd, argv, e);
     },
   );
 }

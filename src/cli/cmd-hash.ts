@@ -9,6 +9,7 @@ import { createProgressBar } from '../node/progress.js';
 import { parse, printJson, readInput, usageError } from './io.js';
 import { safe } from './text.js';
 import { stderr } from '../node/stderr.js';
+import { escapeChars, hasUnsafeChars, unescapeChars } from '../util/escape.js';
 
 const USAGE = 'aicert hash PATH... [--sharded] [--json] | aicert hash --check FILE [--json]';
 /** Most lines a --check file may hold. */
@@ -19,7 +20,7 @@ export function parseCheckLine(line: string, n: number): { sha256: string; path:
   const m = /^(\\?)([0-9a-fA-F]{64}) [ *](.+)$/.exec(line);
   if (!m) throw new MalformedInputError(`line ${n}: not '<sha256 hex>  <file>'`, { path: `line ${n}` });
   let path = m[3]!;
-  if (m[1]) path = path.replace(/\\(.)/g, (_x, c: string) => (c === 'n' ? '\n' : c === 'r' ? '\r' : c));
+  if (m[1]) path = unescapeChars(path);
   return { sha256: m[2]!.toLowerCase(), path };
 }
 
@@ -52,11 +53,14 @@ async function check(file: string, json: boolean): Promise<number> {
   return bad.length ? 1 : 0;
 }
 
-/** A sha256sum output line; names with a backslash or newline are escaped the way coreutils does. */
+/**
+ * A sha256sum output line. A name holding a backslash, newline or any character the escaper escapes (control, bidi,
+ * invisible) is written escaped behind a leading backslash, as coreutils marks its escaped names, so a file name can
+ * never drive the terminal; parseCheckLine reads it back.
+ */
 function formatLine(digest: string, path: string): string {
-  if (!/[\\\n\r]/.test(path)) return `${digest}  ${path}`;
-  const esc = path.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
-  return `\\${digest}  ${esc}`;
+  if (!hasUnsafeChars(path)) return `${digest}  ${path}`;
+  return `\\${digest}  ${escapeChars(path)}`;
 }
 
 export async function run(argv: string[]): Promise<number> {

@@ -144,7 +144,8 @@ export class HubHttp {
     const bytes = await readBounded(res, max, url);
     let text: string;
     try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+      // A byte order mark stays in the text: the JSON reader skips one and refuses a second (spec/strict-encodings.md §JSON).
+      text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
     } catch {
       return fail('HUB_RESPONSE_INVALID', `the Hub's answer for ${new URL(url).pathname.slice(0, 200)} is not UTF-8`);
     }

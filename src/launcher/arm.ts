@@ -5,7 +5,7 @@
  */
 import { optionalImport } from './optional.js';
 import { request as httpsRequest } from 'node:https';
-import { readJson } from '../util/json.js';
+import { isJsonWhitespace, readJson } from '../util/json.js';
 import { ToolError } from '../wire/tool-error.js';
 
 export const ARM_ENDPOINT = 'https://management.azure.com';
@@ -302,10 +302,11 @@ export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> 
 
 /** Parses a JSON body (empty body: {}); a malformed body is a CloudError. */
 async function jsonBody(r: Response): Promise<Json> {
-  const text = await r.text();
-  if (!text.trim()) return {};
+  // The bytes go to the strict reader as they came: Response.text() would replace bad UTF-8 and drop a byte order mark.
+  const bytes = new Uint8Array(await r.arrayBuffer());
+  if (isJsonWhitespace(bytes)) return {};
   try {
-    const v = readJson(text, 'ARM answer', { maxDepth: 64 });
+    const v = readJson(bytes, 'ARM answer', { maxDepth: 64 });
     return v && typeof v === 'object' ? (v as Json) : {};
   } catch {
     throw new CloudError('MalformedResponse', `ARM returned non-JSON (status ${r.status})`);

@@ -72,7 +72,7 @@ const extendFromZero = (digest: Uint8Array): string => toHex(extend(TPM_ALG.SHA2
 export const MAX_ATLS_ANSWER = 256 * 1024;
 
 /** The one unverified request: GET /aTLS?nonce= with certificate checks off; returns the peer DER and the body. */
-function fetchUnverified(url: URL, nonce: Uint8Array, o: AtlsOptions): Promise<{ der: Buffer; served: Buffer[]; ekm: Buffer; body: string }> {
+function fetchUnverified(url: URL, nonce: Uint8Array, o: AtlsOptions): Promise<{ der: Buffer; served: Buffer[]; ekm: Buffer; body: Uint8Array }> {
   return new Promise((resolve, reject) => {
     const agent = new Agent({ keepAlive: false, maxSockets: 1 });
     const req = request(url, { method: 'GET', agent, rejectUnauthorized: false, timeout: o.timeoutMs ?? 30_000, ...(o.signal ? { signal: o.signal } : {}) }, (res) => {
@@ -97,7 +97,8 @@ function fetchUnverified(url: URL, nonce: Uint8Array, o: AtlsOptions): Promise<{
         agent.destroy();
         if (res.statusCode !== 200) reject(new ToolError('HTTP_STATUS', `GET /aTLS answered ${res.statusCode}: ${Buffer.concat(chunks).toString('utf8').slice(0, 200)}`));
         else if (!der?.length) reject(new ToolError('CERTIFICATE_MISSING', 'the runner presented no certificate'));
-        else resolve({ der, served, ekm, body: Buffer.concat(chunks).toString('utf8') });
+        // The bytes as received: the strict JSON reader decodes them (a lossy decode would hide bad UTF-8).
+        else resolve({ der, served, ekm, body: new Uint8Array(Buffer.concat(chunks)) });
       });
     });
     req.on('timeout', () => req.destroy(new ToolError('TIMEOUT', 'aTLS request timed out')));

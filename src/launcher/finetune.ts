@@ -27,6 +27,7 @@ import { probeStorage } from './blob.js';
 import { RunnerClient, RunnerError } from './runner-client.js';
 import type { RunFile } from './state.js';
 import { mergePolicies, policyFromMeasurements, type Policy } from '../aibom/policy.js';
+
 import { ToolError } from '../wire/tool-error.js';
 import { LogLines, stderrLines } from '../node/stderr.js';
 

@@ -10,6 +10,7 @@
 import { lstatSync, promises as fsp, type Stats } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { MalformedInputError } from '../errors.js';
+import { tryUtf8Slice } from '../util/utf8.js';
 
 /** One file to hash. */
 export interface FileEntry {
@@ -39,7 +40,6 @@ export interface WalkOptions {
 }
 
 const MAX_DEPTH = 256;
-const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** Code-point order of two strings (UTF-8 byte order equals code-point order; JS `<` compares UTF-16 units). */
 export function compareCodePoints(a: string, b: string): number {
@@ -116,12 +116,15 @@ export async function walkPaths(paths: readonly string[], opts: WalkOptions = {}
 async function readNames(dir: string, where: string): Promise<string[]> {
   const names = await fsp.readdir(dir);
   if (!names.some((n) => n.includes('\uFFFD'))) return names;
+  const seen = new Set<string>();
   return (await fsp.readdir(dir, { encoding: 'buffer' })).map((b) => {
-    try {
-      return decoder.decode(b);
-    } catch {
-      throw new MalformedInputError(`file name is not valid UTF-8 (hex ${b.toString('hex')})`, { path: where });
-    }
+    // The shared strict decoder keeps a leading U+FEFF: dropping it would give "\uFEFFx" the name (and the file) of "x".
+    const name = tryUtf8Slice(b, 0, b.length);
+    if (name === undefined) throw new MalformedInputError(`file name is not valid UTF-8 (hex ${b.toString('hex')})`, { path: where });
+    // One name, one file: two entries that decode alike would hash one file twice and hide the other.
+    if (seen.has(name)) throw new MalformedInputError(`two entries have the name ${JSON.stringify(name.slice(0, 80))}`, { path: where });
+    seen.add(name);
+    return name;
   });
 }
 

@@ -5,6 +5,7 @@
  * https://learn.microsoft.com/azure/virtual-machines/instance-metadata-service#errors-and-debugging
  */
 import { ToolError } from '../wire/tool-error.js';
+import { tryUtf8Slice } from '../util/utf8.js';
 const IMDS_USER_DATA = 'http://169.254.169.254/metadata/instance/compute/userData?api-version=2021-01-01&format=text';
 
 export interface ImdsOptions {
@@ -26,7 +27,11 @@ async function boundedText(r: Response, max: number): Promise<string> {
   if (len > max) throw new ToolError('IMDS_UNAVAILABLE', `IMDS: answer of ${len} bytes exceeds ${max}`);
   const b = new Uint8Array(await r.arrayBuffer());
   if (b.length > max) throw new ToolError('IMDS_UNAVAILABLE', `IMDS: answer of ${b.length} bytes exceeds ${max}`);
-  return new TextDecoder('utf-8', { fatal: true }).decode(b);
+  // A byte order mark stays in the text, so the JSON reader sees every byte (spec/strict-encodings.md §JSON).
+  const text = tryUtf8Slice(b, 0, b.length);
+  // An answer that is not UTF-8 is final (a retry would get the same bytes), not a network error to retry.
+  if (text === undefined) throw new ToolError('IMDS_UNAVAILABLE', 'IMDS: the answer is not UTF-8');
+  return text;
 }
 
 /** One IMDS request with the Metadata header; retries 410, 429, 5xx and network errors. */

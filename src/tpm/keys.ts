@@ -124,7 +124,8 @@ export function loadAkPublic(input: Uint8Array | string | TpmPublic): AkKey {
     throw new MalformedInputError(`unsupported PEM block ${pem.label}`, { path: 'ak' });
   }
   // A JWK (RSA or EC public key, the form of Azure's HCLAkPub): spec/confidential-vms.md §JWK.
-  if (text !== undefined && /^\s*\{/.test(text)) return { material: materialFromJwk(readJson(text, 'AK JWK'), 'ak'), source: 'jwk' };
+  // The reader gets the bytes themselves when given bytes (the decoded text has lost a leading byte order mark).
+  if (text !== undefined && /^\s*\{/.test(text)) return { material: materialFromJwk(readJson(typeof input === 'string' ? text : input, 'AK JWK'), 'ak'), source: 'jwk' };
   if (typeof input === 'string') throw new MalformedInputError('string akPublic must be PEM or a JWK', { path: 'ak' });
   if (input.length === 0) throw new MalformedInputError('empty AK public key', { path: 'ak', offset: 0 });
   // DER: an ASN.1 SEQUENCE cannot be a TPM2B_PUBLIC (size ≥ 0x3000) or a TPMT_PUBLIC (no type 0x30xx).

@@ -13,19 +13,40 @@ export const MAX_SHOWN = 200;
 
 const hex = (n: number, w: number): string => n.toString(16).padStart(w, '0');
 
+/** The escape of one unsafe character. */
+function escapeOne(c: string): string {
+  if (c === '\\') return '\\\\';
+  const cp = c.codePointAt(0)!;
+  if (c === '\n') return '\\n';
+  if (c === '\r') return '\\r';
+  if (c === '\t') return '\\t';
+  return cp < 0x100 ? `\\x${hex(cp, 2)}` : `\\u{${hex(cp, 4)}}`;
+}
+
+/** Only the character escapes of `safe` (no space counts, no cut), for lines a program reads back (unescapeChars). */
+export function escapeChars(s: string): string {
+  return s.replace(UNSAFE, escapeOne);
+}
+
+/** True when `escapeChars` would change `s`. */
+export function hasUnsafeChars(s: string): boolean {
+  UNSAFE.lastIndex = 0;
+  return UNSAFE.test(s);
+}
+
+/** Reverses escapeChars; any other backslash pair stands for its second character (coreutils' `\\` and `\n`). */
+export function unescapeChars(s: string): string {
+  return s.replace(/\\(?:x([0-9a-f]{2})|u\{([0-9a-f]{4,6})\}|([\s\S]))/g, (_m, x?: string, u?: string, c?: string) =>
+    x !== undefined ? String.fromCharCode(parseInt(x, 16)) : u !== undefined ? String.fromCodePoint(Math.min(parseInt(u, 16), 0x10ffff)) : c === 'n' ? '\n' : c === 'r' ? '\r' : c === 't' ? '\t' : c!,
+  );
+}
+
 /** One untrusted string, made harmless for a terminal line. */
 export function safe(v: unknown, max = MAX_SHOWN): string {
   const full = typeof v === 'string' ? v : String(v);
   // escape a bounded prefix only: the rest is counted, never shown
   const head = full.slice(0, max * 8);
-  let out = head.replace(UNSAFE, (c) => {
-    if (c === '\\') return '\\\\';
-    const cp = c.codePointAt(0)!;
-    if (c === '\n') return '\\n';
-    if (c === '\r') return '\\r';
-    if (c === '\t') return '\\t';
-    return cp < 0x100 ? `\\x${hex(cp, 2)}` : `\\u{${hex(cp, 4)}}`;
-  });
+  let out = head.replace(UNSAFE, escapeOne);
   // a run of spaces could push the rest of the line onto a fresh screen line: show it as a count
   out = out.replace(/ {4,}/g, (r) => ` \\x20×${r.length} `);
   const cps = [...out];

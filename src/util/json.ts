@@ -289,7 +289,10 @@ export function readJson(input: Uint8Array | string, what: string, opts: JsonRea
   const maxBytes = opts.maxBytes ?? MAX_DOCUMENT_BYTES;
   let text: string;
   if (typeof input === 'string') {
-    if (input.length > maxBytes) throw new MalformedInputError(`${what}: larger than ${maxBytes} bytes`, { offset: base });
+    // The bound is on the UTF-8 bytes, as for byte input: a text of maxBytes characters can be three times larger.
+    if (input.length > maxBytes || (input.length * 3 > maxBytes && utf8Length(input, 0, input.length) > maxBytes)) {
+      throw new MalformedInputError(`${what}: larger than ${maxBytes} bytes`, { offset: base });
+    }
     // A lone surrogate (no UTF-8 form) can only stand inside a string, where the string reader refuses it.
     text = input;
   } else if (input instanceof Uint8Array) {

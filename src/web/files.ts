@@ -1,8 +1,9 @@
 /**
  * The page's weight check: the files the user picked, compared with the bound outputs (spec/cli.md §Model folders,
- * as `--model`). A file whose path is a bound output must have its digest; another file is matched by content; a
- * conventional file (README, .gitattributes…) is listed, not hashed; anything else is "not bound". Files of a picked
- * folder are named by their path below it, and then every bound output must be there.
+ * as `--model`). A file whose path is a bound output must have its digest; a loose file with another name may stand
+ * for one output not yet matched, by content (as a single file named on the CLI); a conventional file (README,
+ * .gitattributes…) is listed, not hashed; anything else is "not bound". Files of a picked folder are named by their
+ * path below it, are bound by name only, and then every bound output must be there.
  */
 import type { ArtifactReport, ArtifactVerifier } from '../aibom/types.js';
 import type { FilesReport } from '../aibom/verdict.js';
@@ -50,18 +51,27 @@ export async function compareFiles(
     if (why) rep.conventional.push({ name: g.name, reason: why });
     else toHash.push(g);
   }
-  const digests = await hashAll(toHash);
-  for (const g of toHash) {
-    const d = digests.get(g.name)!;
+  // A folder's files are bound by name only, as the CLI's --model DIR: an unbound name there is extra, never hashed.
+  const named = toHash.filter((g) => bound.has(g.name) || !requireAll);
+  for (const g of toHash) if (!bound.has(g.name) && requireAll) rep.extra.push({ name: g.name });
+  const digests = await hashAll(named);
+  // Step 1: a file at a bound name must have that name's digest.
+  for (const g of named) {
     const want = bound.get(g.name);
-    const hits = want === undefined ? byDigest.get(d) : want === d ? [g.name] : undefined;
-    if (hits) {
+    if (want === undefined) continue;
+    const ok = digests.get(g.name) === want;
+    (ok ? rep.matched : rep.mismatched).push({ name: g.name });
+    rep.outputs.set(g.name, ok ? 'match' : 'mismatch');
+  }
+  // Step 2: a loose file with an unbound name may stand for one output not yet matched, by content (as the CLI's single files).
+  for (const g of named) {
+    if (bound.has(g.name)) continue;
+    const n = byDigest.get(digests.get(g.name)!)?.find((o) => !rep.outputs.has(o));
+    if (n === undefined) rep.extra.push({ name: g.name });
+    else {
       rep.matched.push({ name: g.name });
-      for (const n of hits) rep.outputs.set(n, 'match');
-    } else if (want !== undefined) {
-      rep.mismatched.push({ name: g.name });
-      rep.outputs.set(g.name, 'mismatch');
-    } else rep.extra.push({ name: g.name });
+      rep.outputs.set(n, 'match');
+    }
   }
   for (const n of bound.keys()) if (!rep.outputs.has(n)) rep.missing.push(n);
   for (const n of rep.missing) rep.outputs.set(n, requireAll ? 'missing' : 'not given');
