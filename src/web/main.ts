@@ -18,13 +18,15 @@ import { startWorker } from './worker.js';
 interface Inputs {
   doc?: File;
   trust?: File;
+  /** Trust roots and policies found in a drop: set aside, never adopted (they come only from their own pickers). */
+  setAside: string[];
   policy?: File;
   weights: GivenFile[];
   /** A folder was picked or dropped: every bound output must be in it. */
   folder: boolean;
 }
 
-const inputs: Inputs = { weights: [], folder: false };
+const inputs: Inputs = { weights: [], folder: false, setAside: [] };
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
 const bytesOf = async (f: Blob): Promise<Uint8Array> => new Uint8Array(await f.arrayBuffer());
 
@@ -47,7 +49,11 @@ function pickDocument(list: readonly File[]): File | undefined {
   );
 }
 
-/** Puts dropped or picked files in their place: a .pem is the trust root, policy*.json the policy, the AIBOM, the rest weights. */
+/**
+ * Puts dropped or picked files in their place: the AIBOM, the rest weights. A .pem or policy*.json in a drop is set
+ * aside and named, never adopted: a trust root or policy shipped beside a model would let its author decide the verdict,
+ * so those come only from their own pickers (spec/web.md).
+ */
 function takeFiles(list: readonly File[], folder: boolean): void {
   const weights: GivenFile[] = [];
   const doc = folder || inputs.doc ? undefined : pickDocument(list);
@@ -55,8 +61,7 @@ function takeFiles(list: readonly File[], folder: boolean): void {
   for (const f of list) {
     const n = f.name.toLowerCase();
     if (f === doc) continue;
-    if (!folder && n.endsWith('.pem')) inputs.trust = f;
-    else if (!folder && /^policy.*\.json$/.test(n)) inputs.policy = f;
+    if (!folder && (n.endsWith('.pem') || /^policy.*\.json$/.test(n))) inputs.setAside.push(f.name);
     else weights.push({ name: givenName(f), file: f });
   }
   if (weights.length) setWeights(weights, folder);
@@ -110,6 +115,7 @@ function showInputs(): void {
     inputs.weights.length ? `${inputs.weights.length} weight file${inputs.weights.length === 1 ? '' : 's'}${inputs.folder ? ' (folder)' : ''}` : '',
     inputs.trust ? `trust root: ${inputs.trust.name}` : '',
     inputs.policy ? `policy: ${inputs.policy.name}` : '',
+    inputs.setAside.length ? `set aside (trust roots and policies come only from their own pickers): ${inputs.setAside.join(', ')}` : '',
   ].filter(Boolean);
   $('chosen').textContent = parts.join(' · ');
 }

@@ -326,7 +326,7 @@ describe.skipIf(!ready)('verifier page (aicert serve + headless Chromium)', () =
     }
   }, 60_000);
 
-  test('files dropped on the page in any order: the AIBOM, trust root and policy are told from the weights (VALID)', async () => {
+  test('files dropped on the page in any order: the AIBOM is told from the weights; a trust root and a policy in the drop are set aside, never adopted', async () => {
     const w = demo('weights');
     const paths = [...files(w).map((p) => join(w, p)), demo('policy.json'), demo('aibom.json'), demo('trust-root.pem')];
     const payload = paths.map((p) => ({ name: basename(p), b64: readFileSync(p).toString('base64') }));
@@ -337,8 +337,13 @@ describe.skipIf(!ready)('verifier page (aicert serve + headless Chromium)', () =
       for (const f of list) dt.items.add(new File([Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0))], f.name));
       document.getElementById('drop').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
     })(${JSON.stringify(payload)})`);
-    await expect.poll(() => page.textContent('#chosen')).toBe('document: aibom.json · 3 weight files · trust root: trust-root.pem · policy: policy.json');
-    expect(await verify(page, {})).toBe('VALID — 3 of 3 weight files match; freshness not checked (no nonce given); no boot event log to replay');
+    await expect.poll(() => page.textContent('#chosen')).toBe('document: aibom.json · 3 weight files · set aside (trust roots and policies come only from their own pickers): policy.json, trust-root.pem');
+    // a trust root shipped beside the model does not make the document trusted: the CLI without --trust-root agrees
+    const untrusted = await verify(page, {});
+    expect(untrusted).toMatch(/^NOT VALID/);
+    expect(untrusted).toBe(await cliVerdict([demo('aibom.json'), '--model', w]));
+    // the same files with the trust root and policy from their own pickers: VALID
+    expect(await verify(page, { '#trust': demo('trust-root.pem'), '#policy': demo('policy.json') })).toBe('VALID — 3 of 3 weight files match; freshness not checked (no nonce given); no boot event log to replay');
     await page.close();
   }, 60_000);
 
