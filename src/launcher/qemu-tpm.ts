@@ -26,6 +26,27 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * swtpm on two loopback TCP ports for provisioning. A free port can be taken by another process before swtpm binds it
+ * (and port+1 was never checked), so a swtpm that exits at once is started again on new ports, a bounded number of times.
+ */
+async function provisioningSwtpm(state: string): Promise<{ sw: ChildProcess; tcti: string }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const sw = spawn('swtpm', ['socket', '--tpm2', '--tpmstate', `dir=${state}`, '--server', `type=tcp,port=${port},bindaddr=127.0.0.1`,
+      '--ctrl', `type=tcp,port=${port + 1},bindaddr=127.0.0.1`, '--flags', 'not-need-init,startup-clear'], { stdio: 'ignore' });
+    const tcti = `swtpm:host=127.0.0.1,port=${port}`;
+    try {
+      await until(async () => (await tpm2(tcti, 'tpm2_pcrread', ['sha256:0']).then(() => true, () => false)), 10_000, sw, 'swtpm');
+      return { sw, tcti };
+    } catch (e) {
+      await stopProcess(sw);
+      // only an early exit (a port taken) is retried; a swtpm that hangs is a real failure
+      if (attempt >= 5 || sw.exitCode === null) throw e;
+    }
+  }
+}
+
 /** SIGTERM by PID, SIGKILL after `graceMs`; resolves once the process is gone. Idempotent. */
 export async function stopProcess(child: ChildProcess | undefined, graceMs = 5000): Promise<void> {
   if (!child || child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
@@ -101,12 +122,8 @@ export async function startVmTpm(dir: string, opts: { provision?: boolean } = {}
   let rootPem = '';
   if (opts.provision !== false) {
     // 1. provisioning over TCP with tpm2-tools
-    const port = await freePort();
-    const sw = spawn('swtpm', ['socket', '--tpm2', '--tpmstate', `dir=${state}`, '--server', `type=tcp,port=${port},bindaddr=127.0.0.1`,
-      '--ctrl', `type=tcp,port=${port + 1},bindaddr=127.0.0.1`, '--flags', 'not-need-init,startup-clear'], { stdio: 'ignore' });
+    const { sw, tcti } = await provisioningSwtpm(state);
     try {
-      const tcti = `swtpm:host=127.0.0.1,port=${port}`;
-      await until(async () => (await tpm2(tcti, 'tpm2_pcrread', ['sha256:0']).then(() => true, () => false)), 10_000, sw, 'swtpm');
       const f = (n: string) => join(dir, n);
       // no resource manager: transient objects are flushed after each step
       const flush = () => tpm2(tcti, 'tpm2_flushcontext', ['-t']);
