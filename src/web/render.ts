@@ -52,7 +52,9 @@ const FIELDS: Readonly<Record<string, string>> = {
 
 /** `options.NAME` in a library message → the page's name for that input. */
 export function pageWords(text: string): string {
-  return text.replace(/\boptions\.([A-Za-z]+)\b/g, (m, name: string) => (Object.hasOwn(FIELDS, name) ? FIELDS[name]! : m));
+  const named = text.replace(/\boptions\.([A-Za-z]+)\b/g, (m, name: string) => (Object.hasOwn(FIELDS, name) ? FIELDS[name]! : m));
+  // two options the page gives through one field read once ("policy or policy" → "policy")
+  return named.replace(/\b([a-z]+) or \1\b/g, '$1');
 }
 
 /** The checks list, the artifacts line naming the files as the CLI does. */
