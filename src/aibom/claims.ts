@@ -41,6 +41,28 @@ export function sameMultiset(what: string, fromStatement: string[], fromEvents: 
   }
 }
 
+/**
+ * sameMultiset for subjects vs measured outputs without building a `name=sha256` key per side: output names are
+ * unique (readOutputs), so the multisets are equal exactly when each subject takes a distinct output of the same name
+ * and digest and none is left over. Falls back to sameMultiset if the names are not unique.
+ */
+function sameOutputs(subjects: Obj[], outputs: { name: string; sha256: string }[]): void {
+  const key = (s: Obj): [string, string] => [String(s.name), String((s.digest as Obj).sha256 ?? '').toLowerCase()];
+  const left = new Map<string, string>();
+  for (const o of outputs) left.set(o.name, o.sha256);
+  if (left.size !== outputs.length) {
+    return sameMultiset('subjects', subjects.map((s) => key(s).join('=')), outputs.map((o) => `${o.name}=${o.sha256}`));
+  }
+  const counts = { statementCount: subjects.length, eventCount: outputs.length };
+  for (const s of subjects) {
+    const [name, sha] = key(s);
+    // Taken off once matched: a second subject of the same name and digest finds nothing left.
+    if (left.get(name) !== sha) mismatch(`subjects: statement has ${name}=${sha} more times than the events measured it`, counts);
+    left.delete(name);
+  }
+  for (const [name, sha] of left) mismatch(`subjects: events measured ${name}=${sha} more times than the statement states it`, counts);
+}
+
 /** Canonical JSON text (sorted keys) for comparing two parsed JSON values exactly. */
 function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
@@ -86,8 +108,7 @@ export function checkStatement(statement: Obj, f: AppFacts, base: Claims): Claim
   sameMultiset('images', byRole('image').map((x) => `${String(x.d.name)}=sha256:${sha(x)}`), f.images.map((m) => `${m.name}=${m.digest}`));
   sameMultiset('config', byRole('config').map(sha), f.config ? [f.config.sha256] : []);
   // Outputs: every subject is a measured output with the same sha256, and vice versa.
-  const subjects = (statement.subject as Obj[]).map((s) => `${String(s.name)}=${String((s.digest as Obj).sha256 ?? '').toLowerCase()}`);
-  sameMultiset('subjects', subjects, (f.outputs ?? []).map((o) => `${o.name}=${o.sha256}`));
+  sameOutputs(statement.subject as Obj[], f.outputs ?? []);
   const c: Claims = { ...base };
   const rd = pred.runDetails as Obj;
   c.builderId = String((rd.builder as Obj).id);
