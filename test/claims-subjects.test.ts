@@ -58,6 +58,14 @@ describe('subjects equal the measured outputs as a multiset', () => {
     expect(verdict([base[0]!], [])).toBe(false);
   });
 
+  test('outputs with a repeated name (not from readOutputs, which refuses them) still compare as multisets', () => {
+    const dup = [...outputs, outputs[3]!, { ...outputs[4]!, sha256: hex(500) }];
+    for (const subjects of [[...base, base[3]!, { ...base[4]!, digest: { sha256: hex(500) } }], [...base, base[3]!].reverse(), [...base, base[4]!, base[3]!], base]) {
+      expect(verdict(subjects, dup)).toBe(oracle(subjects, dup));
+    }
+    expect(verdict([...base, base[3]!, { ...base[4]!, digest: { sha256: hex(500) } }].reverse(), dup)).toBe(true);
+  });
+
   test('seeded random mutations agree with the oracle', () => {
     let seed = 7;
     const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % n;
