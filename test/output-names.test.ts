@@ -39,6 +39,27 @@ describe('outputs event names and hashes', () => {
     expect(accepted).toBeLessThan(names.length - 50);
   });
 
+  test('every name of up to 3 characters over letters, dots, slashes, separators and control/bidi edges: the spec rules', () => {
+    const alphabet = ['a', 'C', '.', '/', '\\', ':', '\u0000', '\u001f', ' ', '\u007f', '\u0085', '\u009f', '\u00a0', 'é', '\u2027', '\u2028', '\u202e', '\u202f', '\u2065', '\u2066', '\u2069', '\u206a'];
+    // Independent oracle (spec/sharded-digest.md §5 and the terminal-safety rule), written from the rules, not the code.
+    const hidden = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+    const ok = (n: string): boolean => n !== '' && segmentsOk(n) && !hidden.test(n) && !n.includes('\\') && !/^[A-Za-z]:/.test(n);
+    let all = [''];
+    const seen: string[] = [];
+    for (let len = 1; len <= 3; len++) {
+      all = all.flatMap((x) => alphabet.map((c) => x + c));
+      seen.push(...all);
+    }
+    let accepted = 0;
+    for (const name of seen) {
+      const e = errorOf(() => read([[name, H]]));
+      expect(e === undefined, JSON.stringify(name)).toBe(ok(name));
+      if (e === undefined) accepted++;
+    }
+    expect(accepted).toBeGreaterThan(1000);
+    expect(accepted).toBeLessThan(seen.length - 1000);
+  });
+
   test('a bad name or hash names its entry', () => {
     const e1 = errorOf(() => read([['a', H], ['b/../c', H]])) as MalformedInputError;
     expect(e1).toBeInstanceOf(MalformedInputError);
