@@ -7,7 +7,7 @@ import { afterAll, describe, expect, test, vi } from 'vitest';
 import { useNodeHashes } from '../src/node/native-hash.js';
 import { hash, setNativeHash, TPM_ALG } from '../src/util/hash.js';
 import { toHex } from '../src/util/bytes.js';
-import { runtimeCrypto } from '../src/util/native-crypto.js';
+import { runtimeCrypto } from '../src/util/builtins.js';
 
 const data = new TextEncoder().encode('aicert native hash check\n'.repeat(100));
 const openssl = (alg: string): string => execFileSync('openssl', ['dgst', `-${alg}`, '-r'], { input: data, encoding: 'utf8' }).slice(0, -1).split(' ')[0]!;

@@ -8,7 +8,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { toHex } from '../util/bytes.js';
-import { runtimeCrypto } from '../util/native-crypto.js';
+import { runtimeCrypto } from '../util/builtins.js';
 import type { ArtifactReport, ArtifactSource } from './types.js';
 
 interface Sha256Stream {

@@ -5,7 +5,7 @@
 import { sha1 } from '@noble/hashes/legacy.js';
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
 import { sha3_256, sha3_384, sha3_512 } from '@noble/hashes/sha3.js';
-import { runtimeCrypto } from './native-crypto.js';
+import { runtimeCrypto } from './builtins.js';
 import { sm3 } from './sm3.js';
 
 export const TPM_ALG = {
