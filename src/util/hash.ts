@@ -1,6 +1,7 @@
 /**
- * Synchronous hashes by TPM algorithm id (TPM 2.0 Library Part 2, 6.3 TPM_ALG_ID), for small inputs
- * (structures, event digests, PCR extends). Bulk file hashing lives in src/node/hashing.ts.
+ * Synchronous hashes by TPM algorithm id (TPM 2.0 Library Part 2, 6.3 TPM_ALG_ID), for in-memory inputs
+ * (structures, event digests, PCR extends, statements; SHA-1/2 inputs of 4 KiB or more use the runtime's node:crypto
+ * where it offers one). Bulk file hashing lives in src/node/hashing.ts.
  */
 import { sha1 } from '@noble/hashes/legacy.js';
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
