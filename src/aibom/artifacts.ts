@@ -8,31 +8,16 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { toHex } from '../util/bytes.js';
+import { runtimeCrypto } from '../util/builtins.js';
 import type { ArtifactReport, ArtifactSource } from './types.js';
 
 interface Sha256Stream {
   update(b: Uint8Array): unknown;
   digest(): Uint8Array;
 }
-type NodeCrypto = { createHash(alg: 'sha256'): { update(b: Uint8Array): unknown; digest(): Uint8Array } };
-let native: NodeCrypto | null | undefined;
-
-/** node:crypto when the runtime hands it out without an import (process.getBuiltinModule), else null. */
-function nativeCrypto(): NodeCrypto | null {
-  if (native !== undefined) return native;
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  try {
-    const m = proc?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined;
-    native = m && typeof m.createHash === 'function' ? m : null;
-  } catch {
-    native = null;
-  }
-  return native;
-}
-
 /** A streaming SHA-256: native where available, @noble/hashes otherwise. */
 function createSha256(): Sha256Stream {
-  const c = nativeCrypto();
+  const c = runtimeCrypto();
   return c ? c.createHash('sha256') : sha256.create();
 }
 

@@ -41,6 +41,34 @@ export function sameMultiset(what: string, fromStatement: string[], fromEvents: 
   }
 }
 
+/**
+ * sameMultiset for subjects vs measured outputs without building a `name=sha256` key per side. Pairs equal at the
+ * same index are removed from both sides (the runner states subjects in the outputs' order); for the rest, output
+ * names are unique (readOutputs), so the multisets are equal exactly when each subject takes a distinct output of the
+ * same name and digest and none is left over. Falls back to sameMultiset if those names are not unique.
+ */
+function sameOutputs(subjects: Obj[], outputs: { name: string; sha256: string }[]): void {
+  const nameOf = (s: Obj): string => String(s.name);
+  const shaOf = (s: Obj): string => String((s.digest as Obj).sha256 ?? '').toLowerCase();
+  let i = 0;
+  while (i < subjects.length && i < outputs.length && nameOf(subjects[i]!) === outputs[i]!.name && shaOf(subjects[i]!) === outputs[i]!.sha256) i++;
+  if (i === subjects.length && i === outputs.length) return;
+  const restS = subjects.slice(i);
+  const restE = outputs.slice(i);
+  const left = new Map<string, string>();
+  for (const o of restE) left.set(o.name, o.sha256);
+  if (left.size !== restE.length) return sameMultiset('subjects', restS.map((s) => `${nameOf(s)}=${shaOf(s)}`), restE.map((o) => `${o.name}=${o.sha256}`));
+  const counts = { statementCount: subjects.length, eventCount: outputs.length };
+  for (const s of restS) {
+    const name = nameOf(s);
+    const sha = shaOf(s);
+    // Taken off once matched: a second subject of the same name and digest finds nothing left.
+    if (left.get(name) !== sha) mismatch(`subjects: statement has ${name}=${sha} more times than the events measured it`, counts);
+    left.delete(name);
+  }
+  for (const [name, sha] of left) mismatch(`subjects: events measured ${name}=${sha} more times than the statement states it`, counts);
+}
+
 /** Canonical JSON text (sorted keys) for comparing two parsed JSON values exactly. */
 function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
@@ -86,8 +114,7 @@ export function checkStatement(statement: Obj, f: AppFacts, base: Claims): Claim
   sameMultiset('images', byRole('image').map((x) => `${String(x.d.name)}=sha256:${sha(x)}`), f.images.map((m) => `${m.name}=${m.digest}`));
   sameMultiset('config', byRole('config').map(sha), f.config ? [f.config.sha256] : []);
   // Outputs: every subject is a measured output with the same sha256, and vice versa.
-  const subjects = (statement.subject as Obj[]).map((s) => `${String(s.name)}=${String((s.digest as Obj).sha256 ?? '').toLowerCase()}`);
-  sameMultiset('subjects', subjects, (f.outputs ?? []).map((o) => `${o.name}=${o.sha256}`));
+  sameOutputs(statement.subject as Obj[], f.outputs ?? []);
   const c: Claims = { ...base };
   const rd = pred.runDetails as Obj;
   c.builderId = String((rd.builder as Obj).id);

@@ -163,30 +163,42 @@ function readOutputs(e: AppEvent, warnings: string[]): { name: string; sha256: s
   const list = Array.isArray(e.content) ? e.content : isObj(e.content) && Array.isArray(e.content.outputs) ? e.content.outputs : undefined;
   if (!list) throw new MalformedInputError('outputs content is not a list', { path: at(e, 'content') });
   const seen = new Set<string>();
+  // Field paths are built only for an error (or a warning): 100k outputs would otherwise make 300k strings.
+  const p = (i: number, f: string): string => at(e, `content[${i}]${f}`);
   return list.map((o, i) => {
-    const p = at(e, `content[${i}]`);
     const s = isObj(o) && isObj(o.spec) ? o.spec : undefined;
     const r = isObj(o) && isObj(o.resolved) ? o.resolved : undefined;
-    if (!s || typeof s.path !== 'string' || !r) throw new MalformedInputError('output is not {spec: {path}, resolved: {hash}}', { path: p });
-    checkOutputName(s.path, `${p}.spec.path`);
-    const h = normaliseHash(r.hash, `${p}.resolved.hash`, warnings);
-    if (h.hex.length !== 64 || (h.alg && h.alg !== 'sha256')) throw new MalformedInputError('output hash is not sha256', { path: `${p}.resolved.hash` });
+    if (!s || typeof s.path !== 'string' || !r) throw new MalformedInputError('output is not {spec: {path}, resolved: {hash}}', { path: p(i, '') });
+    const bad = outputNameFault(s.path);
+    if (bad) throw new MalformedInputError(bad, { path: p(i, '.spec.path') });
+    // Bare lowercase sha256 hex is what normaliseHash returns unchanged (no alg, no warning); anything else goes through it.
+    const h = typeof r.hash === 'string' && SHA256_HEX.test(r.hash) ? { hex: r.hash } : normaliseHash(r.hash, p(i, '.resolved.hash'), warnings);
+    if (h.hex.length !== 64 || (h.alg && h.alg !== 'sha256')) throw new MalformedInputError('output hash is not sha256', { path: p(i, '.resolved.hash') });
     // One file, one digest: a path listed twice would let either digest pass as "the" output.
     if (seen.has(s.path)) throw new VerificationError('CLAIMS_MISMATCH', `output ${JSON.stringify(s.path.slice(0, 80))} is listed twice in the outputs event`);
     seen.add(s.path);
     return { name: s.path, sha256: h.hex };
   });
 }
+const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 // spec/sharded-digest.md §5: bound names are relative, `/`-separated, with no empty, `.` or `..` segment.
 /** Refuses an output name that could point outside the model folder or hide on a terminal (malformed input). */
 export function checkOutputName(name: string, path: string): void {
+  const bad = outputNameFault(name);
+  if (bad) throw new MalformedInputError(bad, { path });
+}
+
+/** What checkOutputName refuses in a name, as its error message; undefined when the name is fine. */
+function outputNameFault(name: string): string | undefined {
   const bad =
     name === '' ? 'empty' :
     name.startsWith('/') ? 'absolute' :
     /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(name) ? 'a control character' :
     name.includes('\\') ? 'a backslash' :
-    name.split('/').some((seg) => seg === '' || seg === '.' || seg === '..') ? 'an empty, "." or ".." segment' :
+    BAD_SEGMENT.test(name) ? 'an empty, "." or ".." segment' :
     /^[A-Za-z]:/.test(name) ? 'a drive letter' : undefined;
-  if (bad) throw new MalformedInputError(`output name has ${bad}: ${JSON.stringify(name.slice(0, 80))}`, { path });
+  return bad && `output name has ${bad}: ${JSON.stringify(name.slice(0, 80))}`;
 }
+// A segment (between `/`s or the ends) that is empty, `.` or `..`.
+const BAD_SEGMENT = /(?:^|\/)\.{0,2}(?:\/|$)/;

@@ -3,6 +3,7 @@
  * src/util/cbor.ts; spec/strict-encodings.md): each accessor fails with a field path.
  */
 import { MalformedInputError } from '../errors.js';
+import { runtimeBuffer } from '../util/builtins.js';
 import { MAX_DOCUMENT_BYTES, MAX_JSON_DEPTH, readJson } from '../util/json.js';
 
 export { MAX_DOCUMENT_BYTES, MAX_JSON_DEPTH };
@@ -49,6 +50,28 @@ const b64 = (s: string, i: number): number => {
  * One pass: each quad is checked and decoded; the unused-bits rule is checked on the last quad.
  */
 export function canonicalBase64(s: string, path: string): Uint8Array {
+  return (s.length >= BULK_BASE64 && nativeCanonical(s)) || jsCanonicalBase64(s, path);
+}
+
+// Texts this long (statements, boot logs) are decoded by the runtime's Buffer where it offers one (Node, Deno, Bun).
+const BULK_BASE64 = 4096;
+
+/**
+ * Native decode, then the definition itself: re-encoding the bytes (standard alphabet, padded) must give the very
+ * same text. Buffer's decoder skips characters outside the alphabet and accepts the URL-safe one, but none of that
+ * survives the comparison. Undefined when there is no Buffer or the text is not canonical (the JavaScript reader
+ * then decodes it or names the fault).
+ */
+function nativeCanonical(s: string): Uint8Array | undefined {
+  const B = runtimeBuffer();
+  const b = B?.from(s, 'base64');
+  if (!b || b.toString('base64') !== s) return undefined;
+  // A view when the bytes own their memory; a copy when they sit in Buffer's shared pool.
+  return b.byteOffset === 0 && b.buffer.byteLength === b.length ? new Uint8Array(b.buffer) : new Uint8Array(b);
+}
+
+/** The portable reader: one pass, each quad checked and decoded; the unused-bits rule on the last quad. */
+function jsCanonicalBase64(s: string, path: string): Uint8Array {
   const bad = (why: string): never => {
     throw new MalformedInputError(why, { path });
   };

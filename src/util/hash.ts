@@ -1,10 +1,12 @@
 /**
- * Synchronous hashes by TPM algorithm id (TPM 2.0 Library Part 2, 6.3 TPM_ALG_ID), for small inputs
- * (structures, event digests, PCR extends). Bulk file hashing lives in src/node/hashing.ts.
+ * Synchronous hashes by TPM algorithm id (TPM 2.0 Library Part 2, 6.3 TPM_ALG_ID), for in-memory inputs
+ * (structures, event digests, PCR extends, statements; SHA-1/2 inputs of 4 KiB or more use the runtime's node:crypto
+ * where it offers one). Bulk file hashing lives in src/node/hashing.ts.
  */
 import { sha1 } from '@noble/hashes/legacy.js';
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
 import { sha3_256, sha3_384, sha3_512 } from '@noble/hashes/sha3.js';
+import { runtimeCrypto } from './builtins.js';
 import { sm3 } from './sm3.js';
 
 export const TPM_ALG = {
@@ -67,10 +69,27 @@ const HASHES = new Map<number, HashInfo>([
 
 /** The same digest from a faster implementation where the runtime has one (Node: OpenSSL); undefined = not offered. */
 export type NativeHash = (name: HashName, data: Uint8Array) => Uint8Array | undefined;
-let native: NativeHash | undefined;
+// undefined: the runtime default below; null: JavaScript only; a function: that (src/node/native-hash.ts).
+let native: NativeHash | null | undefined;
 
-/** Routes hash() through `fn` where it offers the algorithm (src/node/native-hash.ts); undefined restores the JS hashes. */
-export function setNativeHash(fn: NativeHash | undefined): void {
+// Inputs this large (statements, outputs events) go to the runtime's node:crypto where it offers one (for the SHA-1/2
+// hashes, whose names OpenSSL shares); smaller ones stay in JavaScript, where a call costs less than a native object.
+const BULK = 4096;
+
+/** The runtime default: node:crypto (process.getBuiltinModule, no import) for bulk inputs, else undefined. */
+function runtimeHash(h: HashInfo, data: Uint8Array): Uint8Array | undefined {
+  const c = h.webcrypto && data.length >= BULK ? runtimeCrypto() : null;
+  if (!c) return undefined;
+  const n = c.createHash(h.name);
+  n.update(data);
+  return new Uint8Array(n.digest());
+}
+
+/**
+ * Routes hash() through `fn` where it offers the algorithm (src/node/native-hash.ts); null keeps every hash in
+ * JavaScript; undefined restores the default (the runtime's node:crypto for inputs of 4 KiB or more, if offered).
+ */
+export function setNativeHash(fn: NativeHash | null | undefined): void {
   native = fn;
 }
 
@@ -100,7 +119,8 @@ export function hashAlgByName(name: string): number | undefined {
 export function hash(alg: number, data: Uint8Array): Uint8Array {
   const h = HASHES.get(alg);
   if (!h) throw new TypeError(`unsupported hash algorithm 0x${alg.toString(16)}`);
-  return native?.(h.name, data) ?? h.fn(data);
+  const fast = native === undefined ? runtimeHash(h, data) : native?.(h.name, data);
+  return fast ?? h.fn(data);
 }
 
 /** PCR extend: H(old ‖ digest). */
