@@ -11,20 +11,13 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { VerificationError } from '../src/errors.js';
 import { verifyQuote } from '../src/tpm/quote.js';
 import { startSwtpm, swtpmAvailable, type Swtpm } from './helpers/swtpm.js';
+import { outcome } from './helpers/outcome.js';
 
 const run = promisify(execFile);
 const Q = resolve(import.meta.dirname, '../testvectors/quote');
 const rd = (f: string): Uint8Array => new Uint8Array(readFileSync(join(Q, f)));
 
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'valid';
-  } catch (e) {
-    if (e instanceof VerificationError) return e.code;
-    throw e;
-  }
-}
+const code = (p: Promise<unknown>): Promise<string> => outcome(p, 'valid');
 
 const ecc = () => ({ attest: rd('ak-ecc/quote.msg'), signature: rd('ak-ecc/quote.sig'), akPublic: rd('ak-ecc/ak.pub'), pcrs: rd('ak-ecc/quote.pcrs') });
 

@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { verifyAibom } from '../src/aibom/index.js';
-import { VerificationError } from '../src/errors.js';
 import { verifyAkChain } from '../src/tpm/akcert.js';
 import { v1FromVector } from './helpers/aibom-fixtures.js';
+import { outcome } from './helpers/outcome.js';
 
 const AK_PUB = resolve(import.meta.dirname, '../testvectors/quote/ak-rsa/ak.pem');
 const have = spawnSync('openssl', ['version']).status === 0;
@@ -87,15 +87,7 @@ function opensslVerify(anchor: string, leaf: string, untrusted: string[], at: Da
   return spawnSync('openssl', [...args, `${leaf}.pem`], { cwd: dir }).status === 0;
 }
 
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'valid';
-  } catch (e) {
-    if (e instanceof VerificationError) return e.code;
-    throw e;
-  }
-}
+const code = (p: Promise<unknown>): Promise<string> => outcome(p, 'valid');
 
 const LATER = new Date(Date.now() + 30 * 86400_000);
 const NOW = new Date(Date.now() + 3600_000);

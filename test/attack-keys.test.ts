@@ -10,10 +10,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { VerificationError } from '../src/errors.js';
 import { verifyAkChain } from '../src/tpm/akcert.js';
 import { makeCredential } from '../src/tpm/credential.js';
 import { verifyQuote } from '../src/tpm/quote.js';
+import { outcome } from './helpers/outcome.js';
 
 const Q = resolve(import.meta.dirname, '../testvectors/quote');
 const AK_PUB = join(Q, 'ak-rsa/ak.pem');
@@ -36,15 +36,7 @@ authorityKeyIdentifier=none
 subjectKeyIdentifier=none
 `;
 
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'valid';
-  } catch (e) {
-    if (e instanceof VerificationError) return e.code;
-    throw e;
-  }
-}
+const code = (p: Promise<unknown>): Promise<string> => outcome(p, 'valid');
 
 /** DER TLV with a definite length. */
 const tlv = (tag: number, body: Buffer): Buffer => {

@@ -3,13 +3,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PolicyError, VerificationError } from '../src/errors.js';
 import { verifyAkQuote } from '../src/tpm/ak-quote.js';
 import { snpReportFromFluoriteJson, verifySnpBoundQuote } from '../src/tpm/svsm.js';
 import { verifyQuote } from '../src/tpm/quote.js';
 import { trustStore } from '../src/tpm/trust-stores.js';
 import { pinSnp, snpMeasurement } from './helpers/cvm-pins.js';
 import { vectorsDir } from './helpers/vectors.js';
+import { outcome } from './helpers/outcome.js';
 
 const V = vectorsDir();
 const d = describe.skipIf(!V);
@@ -18,15 +18,7 @@ const b64 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64'));
 const AT = new Date('2026-01-01T00:00:00Z');
 const AT_SVSM = new Date('2026-11-01T00:00:00Z');
 
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (e) {
-    if (e instanceof VerificationError || e instanceof PolicyError) return e.code;
-    throw e;
-  }
-}
+const code = (p: Promise<unknown>): Promise<string> => outcome(p, 'ok');
 
 /** fluorite's pcr_data `{data: [["Sha256", {bank: {SlotN: hex}}]]}` as a JSON PCR map. */
 function pcrs(pd: Record<string, any>): Record<string, Record<string, string>> {

@@ -6,10 +6,11 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PolicyError, VerificationError } from '../src/errors.js';
+import { PolicyError } from '../src/errors.js';
 import { verifyConfidentialVmQuote, type ConfidentialVmInput } from '../src/tpm/cvm.js';
 import { hclSnpMeasurement, pinSnp } from './helpers/cvm-pins.js';
 import { bindRuntime, hclReport, makeSnpHierarchy, runtimeData, snpReport, type SnpHierarchy, type SnpReportOptions } from './helpers/snp-gen.js';
+import { outcome } from './helpers/outcome.js';
 
 const Q = resolve(import.meta.dirname, '../testvectors/quote/ak-rsa');
 let h: SnpHierarchy;
@@ -35,15 +36,7 @@ function evidence(o: Omit<SnpReportOptions, 'reportData'> = {}): ConfidentialVmI
 }
 const pinned = (e: ConfidentialVmInput) => pinSnp(hclSnpMeasurement(e.hclReport));
 
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (e) {
-    if (e instanceof VerificationError || e instanceof PolicyError) return e.code;
-    throw e;
-  }
-}
+const code = (p: Promise<unknown>): Promise<string> => outcome(p, 'ok');
 
 describe('generated SEV-SNP evidence (private test hierarchy)', () => {
   it('verifies end to end with the test hierarchy given as amdRoots and the measurement pinned', async () => {

@@ -9,10 +9,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PolicyError, VerificationError } from '../src/errors.js';
 import { verifyConfidentialVmQuote, type ConfidentialVmInput } from '../src/tpm/cvm.js';
 import { pinTdx, tdQuoteMrTd } from './helpers/cvm-pins.js';
 import { bindRuntime, hclReport, runtimeData } from './helpers/snp-gen.js';
+import { outcome } from './helpers/outcome.js';
 
 const D = mkdtempSync(join(tmpdir(), 'aicert-tdx-gen-'));
 const Q = resolve(import.meta.dirname, '../testvectors/quote/ak-rsa');
@@ -101,15 +101,7 @@ function u32(n: number): Buffer {
   return b;
 }
 
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (e) {
-    if (e instanceof VerificationError || e instanceof PolicyError) return e.code;
-    throw e;
-  }
-}
+const code = (p: Promise<unknown>): Promise<string> => outcome(p, 'ok');
 const opts = (e: ConfidentialVmInput) => ({ intelRoots: [rootPem], rules: pinTdx(tdQuoteMrTd(e.tdQuote!)) });
 
 describe('generated TDX evidence (private stand-in for Intel\'s hierarchy)', () => {

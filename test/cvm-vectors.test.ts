@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PolicyError, VerificationError } from '../src/errors.js';
+import { PolicyError } from '../src/errors.js';
 import { verifyConfidentialVmQuote, type ConfidentialVmInput } from '../src/tpm/cvm.js';
 import { parseHclReport } from '../src/tpm/hcl.js';
 import { parseSnpReport } from '../src/tpm/snp.js';
@@ -11,6 +11,7 @@ import { verifyVcek } from '../src/tpm/snp-vcek.js';
 import { utf8 } from '../src/util/bytes.js';
 import { hclSnpMeasurement, pinSnp, pinTdx, tdQuoteMrTd } from './helpers/cvm-pins.js';
 import { vectorsDir } from './helpers/vectors.js';
+import { outcome } from './helpers/outcome.js';
 
 const V = vectorsDir();
 const d = describe.skipIf(!V);
@@ -45,15 +46,7 @@ function tdxInput(): ConfidentialVmInput {
   };
 }
 
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (e) {
-    if (e instanceof VerificationError || e instanceof PolicyError) return e.code;
-    throw e;
-  }
-}
+const code = (p: Promise<unknown>): Promise<string> => outcome(p, 'ok');
 
 d('Azure SEV-SNP confidential VM (trustee az-snp-vtpm)', () => {
   it('parses the HCL report: SNP type, SHA-256 runtime data hash, HCLAkPub RSA-2048', () => {
