@@ -41,6 +41,14 @@ export function idCardRows(c: Claims, esc: Escape = safe): [string, string][] {
   return out;
 }
 
+/**
+ * `options.NAME` in a library message → the word a front end uses for that input (its flag, its field); names the
+ * table does not hold are left as they are. The one rewrite the CLI (src/cli/flag-words.ts) and the page share.
+ */
+export function optionWords(text: string, names: Readonly<Record<string, string>>): string {
+  return text.replace(/\boptions\.([A-Za-z]+)\b/g, (m, name: string) => (Object.hasOwn(names, name) ? names[name]! : m));
+}
+
 /** What a check that did not run leaves unproven, in words, with the option that would have run it (the CLI maps options to flags). */
 export const NOT_CHECKED: Readonly<Record<string, string>> = {
   nonce: 'freshness not checked (no options.nonce)',

@@ -2,6 +2,7 @@
  * The library speaks in option names (`options.nonce`), the CLI in flags (`--nonce`): this is the one place that
  * maps the first to the second, for check details, warnings and error messages the CLI prints (spec/cli.md).
  */
+import { optionWords } from '../aibom/verdict.js';
 
 /** Library option name → the flag of `aicert verify` that sets it. */
 const FLAGS: Record<string, string> = {
@@ -26,5 +27,5 @@ const FLAGS: Record<string, string> = {
 
 /** `options.NAME` → its flag, where the CLI has one; other words are left as they are. */
 export function flagWords(text: string): string {
-  return text.replace(/\boptions\.([A-Za-z]+)\b/g, (m, name: string) => (Object.hasOwn(FLAGS, name) ? FLAGS[name]! : m));
+  return optionWords(text, FLAGS);
 }

@@ -1,6 +1,6 @@
 /** The verdict on the page: the verdict line, every check with its reason, the ID card with ✓/✗ per output, files. */
 import type { VerifyAibomResult } from '../aibom/types.js';
-import { filesSummary, idCardRows, NOT_CHECKED, verdictText, type VerdictWords } from '../aibom/verdict.js';
+import { filesSummary, idCardRows, NOT_CHECKED, optionWords, verdictText, type VerdictWords } from '../aibom/verdict.js';
 import type { HubCompareReport } from '../hub/compare.js';
 import { safe } from '../util/escape.js';
 import { clear, el, FULL, untrusted } from './dom.js';
@@ -52,7 +52,7 @@ const FIELDS: Readonly<Record<string, string>> = {
 
 /** `options.NAME` in a library message → the page's name for that input. */
 export function pageWords(text: string): string {
-  const named = text.replace(/\boptions\.([A-Za-z]+)\b/g, (m, name: string) => (Object.hasOwn(FIELDS, name) ? FIELDS[name]! : m));
+  const named = optionWords(text, FIELDS);
   // two options the page gives through one field read once ("policy or policy" → "policy")
   return named.replace(/\b([a-z]+) or \1\b/g, '$1');
 }
