@@ -6,27 +6,16 @@
 import { createPublicKey } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { Agent, request } from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HCL_REPORT_NV_INDEX } from '../src/runner/hcl.js';
 import { Tpm } from '../src/runner/tpm.js';
 import { runCli } from './helpers/cli.js';
-import { makeCa, makeMirror, provisionedSwtpm, sha256hex, spawnRunner, tempDir, type RunnerProcess } from './helpers/runner-rig.js';
+import { makeCa, makeMirror, provisionedSwtpm, sha256hex, spawnRunner, tempDir, type RunnerProcess, callRunner } from './helpers/runner-rig.js';
 import { bindRuntime, hclReport, makeSnpHierarchy, runtimeData, snpReport, type SnpHierarchy } from './helpers/snp-gen.js';
 import { swtpmAvailable, type Swtpm } from './helpers/swtpm.js';
 
-const insecure = new Agent({ rejectUnauthorized: false });
-function call(url: string, method = 'GET', body?: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, agent: insecure }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (d) => (text += d)).on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const call = callRunner;
 
 const MEASUREMENT = Buffer.alloc(48, 0x4c).toString('hex');
 

@@ -4,25 +4,14 @@
  * no attestation served.
  */
 import { readFile } from 'node:fs/promises';
-import { Agent, request } from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAibom } from '../src/aibom/verify.js';
-import { DATASET, MODEL, makeCa, makeMirror, provisionedSwtpm, sha256hex, spawnRunner, tempDir, type TestCa } from './helpers/runner-rig.js';
+import { DATASET, MODEL, makeCa, makeMirror, provisionedSwtpm, sha256hex, spawnRunner, tempDir, type TestCa, callRunner } from './helpers/runner-rig.js';
 import { startFakeHub, type FakeHub, type FakeHubLies, type FakeRepo } from './helpers/fake-hub.js';
 import { swtpmAvailable, type Swtpm } from './helpers/swtpm.js';
 
-const insecure = new Agent({ rejectUnauthorized: false });
-function call(url: string, method = 'GET', body?: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, agent: insecure }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (d) => (text += d)).on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const call = callRunner;
 
 describe.skipIf(!swtpmAvailable())('runner with the Hub fetcher', () => {
   let tmp: Awaited<ReturnType<typeof tempDir>>;

@@ -8,13 +8,12 @@ import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { Agent, request } from 'node:https';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAibom } from '../src/aibom/verify.js';
-import { makeCa, makeMirror, provisionedSwtpm, ROOT, sha256hex, spawnRunner, tempDir, type TestCa } from './helpers/runner-rig.js';
+import { makeCa, makeMirror, provisionedSwtpm, ROOT, sha256hex, spawnRunner, tempDir, type TestCa, callRunner } from './helpers/runner-rig.js';
 import { swtpmAvailable } from './helpers/swtpm.js';
 
 const run = promisify(execFile);
@@ -27,18 +26,7 @@ const bwrapWorks = (() => {
   }
 })();
 if (!bwrapWorks) console.warn('NOTICE: bwrap does not work here; the hostile-trainer suite is skipped (apt-get install bubblewrap).');
-const insecure = new Agent({ rejectUnauthorized: false });
-
-function call(url: string, method = 'GET', body?: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, agent: insecure }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (d) => (text += d)).on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const call = callRunner;
 
 interface Outcome {
   state: string;

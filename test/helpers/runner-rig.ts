@@ -3,6 +3,7 @@
  * 0x81000003, its certificate from a throwaway CA in NV 0x01C101D0, CA made by testvectors/lib/ca.sh), builds a local
  * model/dataset mirror, bundles the runner (testvectors/runner.mjs) and spawns it as its own process, stopped BY PID.
  */
+import { Agent, request } from 'node:https';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -166,4 +167,16 @@ export async function spawnRunner(o: {
 export async function tempDir(prefix: string): Promise<{ dir: string; rm: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   return { dir, rm: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** One HTTPS request to a runner (its certificate is checked by the tests that care, not here): status and body text. */
+export function callRunner(url: string, method = 'GET', body?: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, agent: new Agent({ rejectUnauthorized: false }) }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (d) => (text += d)).on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
