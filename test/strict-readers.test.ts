@@ -16,6 +16,10 @@ const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 // 8-byte integers as numbers: the writer uses them for magnitudes of 2^32 and more, all within ±(2^53-1).
 const oracleDecode = new Decoder({ mapsAsObjects: true, useRecords: false, int64AsNumber: true } as ConstructorParameters<typeof Decoder>[0]);
 
+/** True when a generated value holds a `__proto__` key at any depth. */
+const hasProtoKey = (v: unknown): boolean =>
+  Array.isArray(v) ? v.some(hasProtoKey) : v !== null && typeof v === 'object' && !(v instanceof Uint8Array) ? Object.keys(v).some((k) => k === '__proto__' || hasProtoKey((v as Record<string, unknown>)[k])) : false;
+
 /** Only a value or a MalformedInputError with an offset inside the input may come out. */
 function typedOnly(f: () => unknown, len: number, base = 0): void {
   try {
@@ -63,7 +67,8 @@ describe('CBOR writer and reader against cbor-x', () => {
         const mine = writeCbor(doc);
         const back = readCbor(mine, 'rt', { maxDepth: 64 });
         expect(back).toEqual({ v: JSON.parse(JSON.stringify(v)) as unknown, bytes });
-        expect(oracleDecode.decode(mine)).toEqual(back);
+        // cbor-x renames a `__proto__` key to `__proto_` (the differential our reader exists to avoid): no oracle there
+        if (!hasProtoKey(v)) expect(oracleDecode.decode(mine)).toEqual(back);
       }),
       { numRuns: 400 },
     );
